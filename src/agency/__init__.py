@@ -1,0 +1,1 @@
+"""Medical-billing agency platform: the application (domain modules, API, workers, web, CLI)."""

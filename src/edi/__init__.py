@@ -1,0 +1,1 @@
+"""Pure X12 5010 library. Never imports ``agency`` or ``tenants``."""

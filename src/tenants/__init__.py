@@ -1,0 +1,1 @@
+"""Tenancy and PHI protection kernel. Never imports ``agency``."""
