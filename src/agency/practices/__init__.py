@@ -1,0 +1,1 @@
+"""Agencies (the platform's customers) and their client practices (the tenants)."""

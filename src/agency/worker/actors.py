@@ -1,0 +1,4 @@
+"""Imports every domain module's ``tasks`` so their actors are declared.
+
+Actors are named ``area.event``, take ids (never PHI), and are safe to run twice.
+"""
