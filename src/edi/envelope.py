@@ -1,0 +1,406 @@
+"""Envelopes: integrity checks on read, counted writing on output (guide section 5).
+
+Reading: `SegmentStream` turns tokenizer batches into element lists while
+remembering the current segment number; `iter_transactions` walks ISA/GS/ST
+envelopes, hands each ST...SE body to the caller as an iterator and records
+envelope problems (control-number mismatches, wrong counts, missing trailers)
+as `Issue`s instead of raising: a file with a wrong SE01 is still readable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from edi.errors import X12ContentError
+from edi.tokenizer import Source, Tokenizer
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """A problem found while reading; names location, never element values."""
+
+    message: str
+    segment_number: int | None = None
+    segment_id: str | None = None
+    element: int | None = None
+    severity: str = "error"  # "error" or "warning"
+
+    def __str__(self) -> str:
+        loc = []
+        if self.segment_number is not None:
+            loc.append(f"segment {self.segment_number}")
+        if self.segment_id:
+            loc.append(self.segment_id + (f"{self.element:02d}" if self.element is not None else ""))
+        return f"{self.severity}: {self.message}" + (f" ({', '.join(loc)})" if loc else "")
+
+
+@dataclass(frozen=True, slots=True)
+class EnvelopeInfo:
+    """Identifiers of the interchange/group around a transaction (for matching acks)."""
+
+    sender_qualifier: str = ""
+    sender_id: str = ""
+    receiver_qualifier: str = ""
+    receiver_id: str = ""
+    interchange_control_number: str = ""
+    usage: str = ""
+    functional_id: str = ""
+    group_sender: str = ""
+    group_receiver: str = ""
+    group_control_number: str = ""
+    version: str = ""
+
+
+class SegmentStream:
+    """Element lists from a tokenizer, with the current segment number."""
+
+    def __init__(self, source: Source | Tokenizer) -> None:
+        self.tok = source if isinstance(source, Tokenizer) else Tokenizer(source)
+        self._i = 0
+        self.pending: list[str] | None = None
+        self._gen = self._iter()
+
+    def _iter(self) -> Iterator[list[str]]:
+        tok = self.tok
+        for batch in tok.batches():
+            sep = tok.delimiters.element
+            self._i = 0
+            for raw in batch:
+                yield raw.split(sep)
+                self._i += 1
+
+    @property
+    def number(self) -> int:
+        return self.tok.batch_first_number + self._i
+
+    @property
+    def position(self) -> int:
+        return self.tok.locate(self._i)[1]
+
+    @property
+    def delimiters(self):
+        return self.tok.delimiters
+
+    def next(self) -> list[str] | None:
+        if self.pending is not None:
+            p, self.pending = self.pending, None
+            return p
+        return next(self._gen, None)
+
+
+@dataclass(slots=True)
+class RawTransaction:
+    """One ST...SE set as the walker hands it out. `body` yields element lists
+    from the segment after ST up to (excluding) SE; consume it before asking
+    the walker for the next transaction."""
+
+    set_id: str
+    control_number: str
+    implementation: str  # ST03, or GS08 when ST03 is absent
+    envelope: EnvelopeInfo
+    st_number: int
+    body: Iterator[list[str]]
+    stream: SegmentStream
+
+
+@dataclass(slots=True)
+class _Group:
+    gs: list[str]
+    number: int
+    st_count: int = 0
+
+
+class EnvelopeChecker:
+    """Collects envelope problems while walking a file."""
+
+    def __init__(self) -> None:
+        self.issues: list[Issue] = []
+
+    def error(self, msg: str, number: int | None, sid: str | None = None, el: int | None = None) -> None:
+        self.issues.append(Issue(msg, number, sid, el))
+
+    def warn(self, msg: str, number: int | None = None, sid: str | None = None, el: int | None = None) -> None:
+        self.issues.append(Issue(msg, number, sid, el, "warning"))
+
+
+def _g(els: list[str], n: int) -> str:
+    return els[n] if n < len(els) else ""
+
+
+def _int(s: str) -> int | None:
+    s = s.strip()
+    return int(s) if s.isdigit() else None
+
+
+def iter_transactions(
+    source: Source | Tokenizer, checker: EnvelopeChecker | None = None, ta1_sink: list | None = None
+) -> Iterator[RawTransaction]:
+    """Walk envelopes and yield each transaction set; record envelope issues.
+
+    TA1 segments (interchange acknowledgements, outside any GS) are appended to
+    `ta1_sink` as (element list, segment number, EnvelopeInfo).
+    """
+    chk = checker if checker is not None else EnvelopeChecker()
+    stream = SegmentStream(source)
+    isa: list[str] | None = None
+    isa_no = 0
+    gs_count = 0
+    group: _Group | None = None
+    info = EnvelopeInfo()
+    seen_st: set[str] = set()
+    while True:
+        els = stream.next()
+        if els is None:
+            break
+        n = stream.number
+        tag = els[0]
+        if tag == "ISA":
+            if isa is not None:
+                chk.error("interchange has no IEA trailer", n, "ISA")
+            for w in stream.tok.warnings:
+                chk.warn(w, n, "ISA")
+            stream.tok.warnings.clear()
+            isa, isa_no, gs_count, group = els, n, 0, None
+            if len(els) != 17:
+                chk.error(f"ISA has {len(els) - 1} elements, expected 16", n, "ISA")
+            ctl = _g(els, 13)
+            if not (len(ctl) == 9 and ctl.isdigit()):
+                chk.error("ISA13 must be exactly 9 digits", n, "ISA", 13)
+            if _g(els, 12) != "00501":
+                chk.warn("ISA12 is not 00501", n, "ISA", 12)
+            info = EnvelopeInfo(
+                _g(els, 5).strip(), _g(els, 6).strip(), _g(els, 7).strip(), _g(els, 8).strip(), ctl, _g(els, 15)
+            )
+        elif tag == "GS":
+            if isa is None:
+                chk.error("GS outside an interchange", n, "GS")
+            if group is not None:
+                chk.error("functional group has no GE trailer", n, "GS")
+            gs_count += 1
+            group = _Group(els, n)
+            seen_st = set()
+            if not _g(els, 6).isdigit() or len(_g(els, 6)) > 9:
+                chk.error("GS06 must be 1-9 digits", n, "GS", 6)
+            info = EnvelopeInfo(
+                info.sender_qualifier, info.sender_id, info.receiver_qualifier, info.receiver_id,
+                info.interchange_control_number, info.usage,
+                _g(els, 1), _g(els, 2), _g(els, 3), _g(els, 6), _g(els, 8),
+            )
+        elif tag == "ST":
+            if group is None:
+                chk.error("ST outside a functional group", n, "ST")
+            else:
+                group.st_count += 1
+            ctl = _g(els, 2)
+            if ctl in seen_st:
+                chk.error("duplicate ST02 within the functional group", n, "ST", 2)
+            seen_st.add(ctl)
+            impl = _g(els, 3) or info.version
+            if _g(els, 3) and info.version and _g(els, 3) != info.version:
+                chk.error("ST03 differs from GS08", n, "ST", 3)
+            body = _body(stream, els, n, chk)
+            yield RawTransaction(_g(els, 1), ctl, impl, info, n, body, stream)
+            for _ in body:  # drain whatever the consumer left
+                pass
+        elif tag == "GE":
+            if group is None:
+                chk.error("GE without GS", n, "GE")
+            else:
+                if _int(_g(els, 1)) != group.st_count:
+                    chk.error(f"GE01 says {_g(els, 1) or 'nothing'} transaction sets, group has {group.st_count}", n, "GE", 1)
+                if _g(els, 2) != _g(group.gs, 6):
+                    chk.error("GE02 does not match GS06", n, "GE", 2)
+            group = None
+        elif tag == "IEA":
+            if isa is None:
+                chk.error("IEA without ISA", n, "IEA")
+            else:
+                if group is not None:
+                    chk.error("functional group has no GE trailer", n, "IEA")
+                    group = None
+                if _int(_g(els, 1)) != gs_count:
+                    chk.error(f"IEA01 says {_g(els, 1) or 'nothing'} groups, interchange has {gs_count}", n, "IEA", 1)
+                if _g(els, 2) != _g(isa, 13):
+                    chk.error("IEA02 does not match ISA13", n, "IEA", 2)
+            isa = None
+        elif tag == "TA1":
+            if group is not None:
+                chk.error("TA1 inside a functional group", n, "TA1")
+            if ta1_sink is not None:
+                ta1_sink.append((els, n, info))
+        else:
+            chk.error("segment outside a transaction set", n, tag[:3])
+    if group is not None:
+        chk.error("file ends inside a functional group (no GE)", None)
+    if isa is not None:
+        chk.error("file ends inside an interchange (no IEA)", None)
+
+
+def _body(stream: SegmentStream, st: list[str], st_no: int, chk: EnvelopeChecker) -> Iterator[list[str]]:
+    nxt = stream.next
+    for els in iter(nxt, None):
+        tag = els[0]
+        if tag == "SE":
+            n = stream.number
+            count = n - st_no + 1
+            if _int(_g(els, 1)) != count:
+                chk.error(f"SE01 says {_g(els, 1) or 'nothing'} segments, transaction has {count}", n, "SE", 1)
+            if _g(els, 2) != _g(st, 2):
+                chk.error("SE02 does not match ST02", n, "SE", 2)
+            return
+        if tag in ("ST", "GE", "IEA", "ISA", "GS"):
+            chk.error("transaction set has no SE trailer", stream.number, tag)
+            stream.pending = els
+            return
+        yield els
+    chk.error("file ends inside a transaction set (no SE)", None)
+
+
+# ---------------------------------------------------------------- writing
+
+# X12 basic + extended character set (guide section 4), minus delimiters at use time.
+_ALLOWED = set(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 !\"&'()*+,-./:;?=%@[]_{}\\|<>~#$^`"
+)
+_TRANSLIT = str.maketrans({"Ñ": "N", "ñ": "n", "É": "E", "é": "e", "È": "E", "è": "e", "Á": "A", "á": "a",
+                           "Í": "I", "í": "i", "Ó": "O", "ó": "o", "Ú": "U", "ú": "u", "Ü": "U", "ü": "u",
+                           "Ç": "C", "ç": "c", "ß": "SS"})
+
+
+def sanitize(value: str, forbidden: str) -> str:
+    """Make a value safe to embed: transliterate, drop delimiters/CR/LF/non-X12
+    characters (X12 has no escape character), collapse spaces, trim.
+
+    Transliteration happens only here so there is one place to audit it.
+    """
+    v = value.translate(_TRANSLIT)
+    out = []
+    for ch in v:
+        if ch in forbidden or ch not in _ALLOWED:
+            out.append(" " if ch in "\r\n\t" else "")
+        else:
+            out.append(ch)
+    return " ".join("".join(out).split())
+
+
+@dataclass(slots=True)
+class Interchange:
+    """ISA/GS envelope parameters for a writer. Control numbers come from the caller
+    (persisted sequences, guide section 5); the writer never invents them."""
+
+    sender_id: str
+    receiver_id: str
+    interchange_control_number: int | str  # ISA13 -> zero padded to 9 digits
+    group_control_number: int | str  # GS06
+    date: "object"  # datetime.date
+    time: str = "1200"  # HHMM
+    sender_qualifier: str = "ZZ"
+    receiver_qualifier: str = "ZZ"
+    usage: str = "P"  # ISA15 T/P
+    ack_requested: str = "0"  # ISA14
+    group_sender: str | None = None  # GS02, defaults to sender_id
+    group_receiver: str | None = None  # GS03
+
+
+@dataclass(slots=True)
+class SegmentWriter:
+    """Builds segments from element lists, counts them, sanitises values.
+
+    Elements may be str, None (empty) or tuples/lists (composites). Trailing
+    empty elements and components are dropped (guide section 4)."""
+
+    element: str = "*"
+    component: str = ":"
+    repetition: str = "^"
+    terminator: str = "~"
+    newline: bool = True
+    out: list[str] = field(default_factory=list)
+    count: int = 0  # segments since the last reset (for SE01)
+
+    def __post_init__(self) -> None:
+        self._forbidden = self.element + self.component + self.repetition + self.terminator + "\r\n"
+
+    def clean(self, v) -> str:
+        if v is None:
+            return ""
+        return sanitize(str(v), self._forbidden)
+
+    def seg(self, *elements) -> None:
+        parts = []
+        for e in elements:
+            if isinstance(e, (tuple, list)):
+                comps = [self.clean(c) for c in e]
+                while comps and not comps[-1]:
+                    comps.pop()
+                parts.append(self.component.join(comps))
+            else:
+                parts.append(self.clean(e))
+        while parts and not parts[-1]:
+            parts.pop()
+        self.out.append(self.element.join(parts) + self.terminator + ("\n" if self.newline else ""))
+        self.count += 1
+
+    def raw(self, text: str) -> None:
+        self.out.append(text + self.terminator + ("\n" if self.newline else ""))
+        self.count += 1
+
+    def text(self) -> str:
+        return "".join(self.out)
+
+
+def isa_segment(w: SegmentWriter, ic: Interchange) -> None:
+    from edi.values import fmt_date
+
+    ctl = str(ic.interchange_control_number)
+    if not ctl.isdigit() or len(ctl) > 9:
+        from edi.errors import X12WriteError
+
+        raise X12WriteError("interchange control number must be 1-9 digits", segment_id="ISA", element=13)
+    d = fmt_date(ic.date)[2:]
+
+    def pad(v: str, n: int) -> str:
+        v = w.clean(v)[:n]
+        return v.ljust(n)
+
+    fields = [
+        "ISA", "00", " " * 10, "00", " " * 10,
+        pad(ic.sender_qualifier, 2), pad(ic.sender_id, 15), pad(ic.receiver_qualifier, 2), pad(ic.receiver_id, 15),
+        d, ic.time[:4].rjust(4, "0"), w.repetition, "00501", ctl.zfill(9), ic.ack_requested, ic.usage, w.component,
+    ]
+    w.raw(w.element.join(fields))
+
+
+def gs_segment(w: SegmentWriter, ic: Interchange, functional_id: str, version: str) -> None:
+    from edi.values import fmt_date
+
+    ctl = str(ic.group_control_number)
+    if not ctl.isdigit() or len(ctl) > 9:
+        from edi.errors import X12WriteError
+
+        raise X12WriteError("group control number must be 1-9 digits", segment_id="GS", element=6)
+    w.seg("GS", functional_id, ic.group_sender or ic.sender_id, ic.group_receiver or ic.receiver_id,
+          fmt_date(ic.date), ic.time[:4], ctl, "X", version)
+
+
+def trailers(w: SegmentWriter, ic: Interchange, n_sets: int) -> None:
+    w.seg("GE", str(n_sets), str(ic.group_control_number))
+    w.seg("IEA", "1", str(ic.interchange_control_number).zfill(9))
+
+
+class TransactionWriter:
+    """ST ... SE with SE01 computed while writing."""
+
+    def __init__(self, w: SegmentWriter, set_id: str, control_number: str, implementation: str | None) -> None:
+        ctl = str(control_number)
+        if not (4 <= len(ctl) <= 9):
+            from edi.errors import X12WriteError
+
+            raise X12WriteError("ST02 must be 4-9 characters", segment_id="ST", element=2)
+        self.w, self.ctl = w, ctl
+        self.start = w.count
+        w.seg("ST", set_id, ctl, implementation)
+
+    def close(self) -> None:
+        n = self.w.count - self.start + 1
+        self.w.seg("SE", str(n), self.ctl)

@@ -1,0 +1,1 @@
+"""Typed transaction objects (plain dataclasses; money is Decimal, dates are date)."""
