@@ -144,3 +144,24 @@ async def test_async_sessions_bind_the_tenant_too(db, tenancy):
         tenants = set((await s.scalars(sa.select(ServiceLocation.tenant_id))).all())
     assert tenants == {tenancy.b1.tenant_id}
     await db.async_engine.dispose()
+
+
+def test_listed_system_job_sees_practices_of_every_agency(db, tenancy):
+    from agency.system_access import list_active_practices
+
+    pairs = set(list_active_practices(db))
+    assert {(tenancy.agency_a, tenancy.a1.tenant_id), (tenancy.agency_a, tenancy.a2.tenant_id),
+            (tenancy.agency_b, tenancy.b1.tenant_id)} <= pairs
+
+
+def test_agency_session_sees_only_its_own_practices(db, tenancy):
+    from agency.practices.repository import PracticeRepository
+    from tenants.scope import AgencyScope
+
+    with db.sessions.agency_unit(AgencyScope(tenancy.agency_a)) as s:
+        repo = PracticeRepository(s)
+        assert repo.practice(tenancy.agency_b, tenancy.b1.tenant_id) is None
+        assert {p.id for p in repo.practices_of(tenancy.agency_a)} == {tenancy.a1.tenant_id, tenancy.a2.tenant_id}
+        # Even without the repository's own filter, RLS hides agency B's practices.
+        from agency.practices.models import Practice
+        assert s.scalars(sa.select(Practice.id).where(Practice.agency_id == tenancy.agency_b)).all() == []

@@ -21,7 +21,11 @@ ENV_PREFIX = "AGENCY_"
 
 
 def _default_data_dir() -> Path:
-    return Path.cwd() / "var"
+    # As root the embedded PostgreSQL runs as the 'postgres' OS user, which
+    # cannot enter /root; /var/lib is the conventional traversable place.
+    import os
+
+    return Path("/var/lib/agency") if os.geteuid() == 0 else Path.cwd() / "var"
 
 
 class Settings(BaseSettings):

@@ -16,6 +16,9 @@ from agency.worker.broker import InProcessWorker, is_in_process, setup_broker
 
 def create_app(settings: Settings | None = None, db: Database | None = None,
                migrate_embedded: bool = True) -> Litestar:
+    """Build the app. With ``db`` given the caller owns it; otherwise the app
+    opens it at start-up and closes it (and an embedded server it started) at
+    shutdown."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -37,8 +40,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
         finally:
             if worker:
                 worker.stop()
-            if db is None:
-                await database.adispose()
+            await database.adispose()
+            # Here rather than after uvicorn.run(): uvicorn re-raises SIGTERM once
+            # it has shut down, which would skip any code after run().
+            database.stop_embedded()
 
     return Litestar(
         route_handlers=[health],

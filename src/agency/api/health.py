@@ -20,7 +20,7 @@ async def _database_status(request: Request) -> dict[str, object]:
         return {"ok": False, "error": type(exc).__name__}
 
 
-@get("/health", include_in_schema=True, sync_to_thread=False)
+@get("/health", include_in_schema=True)
 async def health(request: Request) -> Response[dict[str, object]]:
     database = await _database_status(request)
     broker = await asyncio.to_thread(broker_status, request.app.state.broker)

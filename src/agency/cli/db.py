@@ -13,6 +13,10 @@ def _urls():
     settings = get_settings()
     urls = resolve_urls(settings)
     check_reachable(urls.owner, settings.db_connect_timeout)
+    if urls.server is not None:  # started the embedded server just for this command
+        import atexit
+
+        atexit.register(urls.server.stop)
     return urls
 
 

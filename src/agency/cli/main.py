@@ -55,6 +55,26 @@ def main(argv: list[str] | None = None) -> None:
     except UserFacingError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
+    except Exception as exc:  # noqa: BLE001 - turn database refusals into one clear line
+        message = _database_refusal(exc)
+        if message is None:
+            raise
+        click.echo(f"error: {message}", err=True)
+        sys.exit(1)
+
+
+def _database_refusal(exc: Exception) -> str | None:
+    """A one-line reason for a database error, naming the constraint, never values
+    (values may be PHI)."""
+    from sqlalchemy import exc as sa_exc
+
+    if isinstance(exc, sa_exc.IntegrityError):
+        diag = getattr(exc.orig, "diag", None)
+        name = getattr(diag, "constraint_name", None) or "a constraint"
+        return f"refused by the database: violates {name}"
+    if isinstance(exc, sa_exc.OperationalError):
+        return "the database could not be reached or refused the connection"
+    return None
 
 
 if __name__ == "__main__":

@@ -25,5 +25,8 @@ def command(host: str | None, port: int | None) -> None:
         migrate.upgrade(db.urls.owner)
         click.echo(f"embedded PostgreSQL ready under {settings.data_dir}", err=True)
     app = create_app(settings, db=db, migrate_embedded=False)
-    uvicorn.run(app, host=host or settings.http_host, port=port or settings.http_port,
-                log_level=settings.log_level.lower())
+    try:
+        uvicorn.run(app, host=host or settings.http_host, port=port or settings.http_port,
+                    log_level=settings.log_level.lower())
+    finally:
+        db.stop_embedded()  # when the app never started (e.g. port in use)

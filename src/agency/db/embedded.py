@@ -73,6 +73,7 @@ class EmbeddedPostgres:
         self.bin_dir = find_bin_dir(bin_dir)
         self.roles = roles
         self._run_as = None
+        self.started_here = False
         if os.geteuid() == 0:
             try:
                 self._run_as = pwd.getpwnam("postgres")
@@ -156,6 +157,7 @@ class EmbeddedPostgres:
         opts = f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories=''"
         self._run(str(self.bin_dir / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(self.pgdata),
                   "-l", str(log), "-o", opts)
+        self.started_here = True
 
     def stop(self) -> None:
         if self.initialised() and self.running():

@@ -7,7 +7,7 @@ embedded PostgreSQL under ``AGENCY_DATA_DIR`` is started (and migrated by
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import psycopg
@@ -27,6 +27,8 @@ class DatabaseUrls:
     owner: str
     system: str
     embedded: bool = False
+    # The embedded server when this process started it (so it can stop it again).
+    server: object | None = field(default=None, compare=False, repr=False)
 
 
 def resolve_urls(settings: Settings) -> DatabaseUrls:
@@ -39,7 +41,8 @@ def resolve_urls(settings: Settings) -> DatabaseUrls:
     server = EmbeddedPostgres(settings.data_dir, settings.embedded_pg_port, settings.postgres_bin_dir,
                               RoleNames(settings.owner_role, settings.app_role, settings.system_role))
     urls = server.ensure()
-    return DatabaseUrls(app=urls.app, owner=urls.owner, system=urls.system, embedded=True)
+    return DatabaseUrls(app=urls.app, owner=urls.owner, system=urls.system, embedded=True,
+                        server=server if server.started_here else None)
 
 
 def check_reachable(url: str, timeout: float) -> None:
@@ -88,6 +91,14 @@ class Database:
         for name in ("sync_engine", "system_engine"):
             if name in self.__dict__:
                 self.__dict__[name].dispose()
+
+    def stop_embedded(self) -> None:
+        """Stop the embedded server if this process started it."""
+        server = self.urls.server
+        if server is not None and server.started_here:  # type: ignore[attr-defined]
+            self.dispose()
+            server.stop()  # type: ignore[attr-defined]
+            server.started_here = False  # type: ignore[attr-defined]
 
     async def adispose(self) -> None:
         if "async_engine" in self.__dict__:
