@@ -26,7 +26,7 @@ def command() -> None:
 
 
 @command.command()
-@click.option("--revision", default="head", show_default=True)
+@click.option("--revision", default="heads", show_default=True)
 def upgrade(revision: str) -> None:
     """Apply migrations up to REVISION, as the migrator (owner) role."""
     from agency.db import migrate

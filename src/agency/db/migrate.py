@@ -25,7 +25,8 @@ def alembic_config(owner_url: str) -> Config:
     return cfg
 
 
-def upgrade(owner_url: str, revision: str = "head") -> None:
+def upgrade(owner_url: str, revision: str = "heads") -> None:
+    # "heads": domain areas may add migrations on parallel branches off a common base.
     command.upgrade(alembic_config(owner_url), revision)
 
 
