@@ -317,6 +317,7 @@ class SegmentWriter:
     newline: bool = True
     out: list[str] = field(default_factory=list)
     count: int = 0  # segments since the last reset (for SE01)
+    _forbidden: str = ""
 
     def __post_init__(self) -> None:
         self._forbidden = self.element + self.component + self.repetition + self.terminator + "\r\n"
