@@ -61,12 +61,12 @@ def _import_boto3() -> tuple[Any, Any, Any]:
 
 def client_config(*, connect_timeout: float = 3.0, read_timeout: float = 10.0, max_attempts: int = 3) -> Any:
     """The botocore ``Config`` this provider uses: explicit timeouts, standard
-    retry mode with a bounded number of attempts."""
+    retry mode, ``max_attempts`` = total attempts including the first."""
     _, config, _ = _import_boto3()
     return config.Config(
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
-        retries={"max_attempts": max_attempts, "mode": "standard"},
+        retries={"total_max_attempts": max_attempts, "mode": "standard"},
     )
 
 
