@@ -121,8 +121,10 @@ class _Parser:
         self.issues: list[Issue] = []
         self.tag = "ST"
 
-    def warn(self, msg: str, sid: str | None = None, el: int | None = None, severity: str = "error") -> None:
-        self.issues.append(Issue(msg, self.tx.stream.number, sid or self.tag, el, severity))
+    def warn(self, msg: str, sid: str | None = None, el: int | None = None, severity: str = "error",
+             number: int | None = None) -> None:
+        n = number if number is not None else self.tx.stream.number
+        self.issues.append(Issue(msg, n, sid or self.tag, el, severity))
 
     def split(self, v: str) -> list[str]:
         parts = v.split(self.comp)
@@ -261,7 +263,7 @@ class _Parser:
                 if sub is None or group is None:
                     raise X12ContentError("CLM outside a subscriber/patient HL")
                 ent = None
-                claim = {"clm": e, "sub": sub, "pat": pat, "dtp": {}, "ref": {}, "hi": [], "lines": [], "ops": [],
+                claim = {"n": self.tx.stream.number, "clm": e, "sub": sub, "pat": pat, "dtp": {}, "ref": {}, "hi": [], "lines": [], "ops": [],
                          "nte": None, "cl1": None, "amt": {}}
             elif t == "DTP":
                 q = _g(e, 1)
@@ -426,7 +428,7 @@ class _Parser:
         else:
             claim = self.build_institutional(c, clm, clm05, freq, refs, ops, subscriber, patient)
         if claim.total_charge != charge:
-            self.warn("CLM02 total charge is not the sum of the service line charges", "CLM", 2)
+            self.warn("CLM02 total charge is not the sum of the service line charges", "CLM", 2, number=c["n"])
         return claim
 
     def build_professional(self, c, clm, clm05, freq, refs, ops, subscriber, patient) -> Claim:
@@ -533,7 +535,7 @@ class _Parser:
                 tuple(self.line_adj(a) for a in ln["adj"]),
             ))
         if c.get("attending") is None:
-            self.warn("837I claim without attending provider (NM1*71)", "CLM")
+            self.warn("837I claim without attending provider (NM1*71)", "CLM", number=c["n"])
         return InstitutionalClaim(
             _g(clm, 1), subscriber, clm05[0], sf, st, _g(cl1, 1), _o(cl1, 2), _g(cl1, 3), principal or "",
             tuple(lines), _provider(c.get("attending")) or Provider(""), patient, freq, refs.get("F8"),
