@@ -43,7 +43,9 @@ class KeyProvider(Protocol):
 
     def create_kek(self, tenant_id: Any) -> str:
         """Create the tenant KEK (idempotent) and return its reference
-        (stored as ``tenant_key.kek_ref``).  Refuses after ``destroy_kek``."""
+        (stored as ``tenant_key.kek_ref``).  The local provider refuses a
+        destroyed tenant (``KeyDestroyed``); KMS keeps no tombstone, so the
+        tenancy layer must never re-provision an offboarded tenant id."""
         ...
 
     def wrap(self, tenant_id: Any, plaintext_key: bytes, context: Mapping[str, str]) -> bytes: ...
