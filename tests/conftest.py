@@ -64,7 +64,9 @@ def settings(test_database, tmp_path_factory):
 
     return load_settings(database_url=test_database.app_url, migrator_database_url=test_database.owner_url,
                          system_database_url=test_database.system_url,
-                         data_dir=tmp_path_factory.mktemp("data"))
+                         data_dir=tmp_path_factory.mktemp("data"),
+                         # short key-cache TTL so rotation tests settle in about a second
+                         key_cache_ttl_seconds=1)
 
 
 @pytest.fixture(scope="session")
@@ -88,8 +90,11 @@ class Tenancy:
     b1: "object"
 
 
-def make_agency_with_practices(db, *names: str):
+def make_agency_with_practices(db, *names: str, index_bits: int | None = None):
+    """An agency and its practices, each with its own keys (as onboarding makes them)."""
     from agency.db.base import new_id
+    from agency.keys.runtime import provider_for
+    from agency.keys.service import DEFAULT_INDEX_BITS, provision_practice_keys
     from agency.practices.models import Agency, Practice
     from tenants.scope import AgencyScope, TenantScope
 
@@ -97,11 +102,13 @@ def make_agency_with_practices(db, *names: str):
     scopes = []
     with db.sessions.agency_unit(AgencyScope(agency_id)) as s:
         s.add(Agency(id=agency_id, slug=f"ag-{agency_id.hex[:12]}", name="Agency " + agency_id.hex[:6]))
-        s.flush()
-        for name in names:
-            pid = new_id()
-            s.add(Practice(id=pid, agency_id=agency_id, name=name))
-            scopes.append(TenantScope(agency_id, pid))
+    for name in names:
+        scope = TenantScope(agency_id, new_id())
+        with db.sessions.tenant_unit(scope) as s:
+            s.add(Practice(id=scope.tenant_id, agency_id=agency_id, name=name))
+            s.flush()
+            provision_practice_keys(s, provider_for(db), scope.tenant_id, index_bits or DEFAULT_INDEX_BITS)
+        scopes.append(scope)
     return agency_id, scopes
 
 

@@ -51,10 +51,12 @@ class SystemSession(Session):
 @event.listens_for(TenantSession, "after_begin")
 def _bind_tenant(session: Session, transaction, connection) -> None:  # noqa: ANN001
     tenant = session.info.get("tenant_id")
+    if tenant is None:
+        raise TenantNotBound("tenant session opened without tenant_id")
+    # The agency is optional: key lookups know only the tenant. Without it,
+    # agency-level rows (practice, users) are invisible, which is the safe side.
     agency = session.info.get("agency_id")
-    if tenant is None or agency is None:
-        raise TenantNotBound("tenant session opened without tenant_id and agency_id")
-    connection.execute(_SET, {"agency": str(agency), "tenant": str(tenant)})
+    connection.execute(_SET, {"agency": "" if agency is None else str(agency), "tenant": str(tenant)})
 
 
 @event.listens_for(AgencySession, "after_begin")
@@ -86,8 +88,18 @@ class SessionFactory:
     def tenant(self, scope: TenantScope) -> Session:
         return self._tenant(info=scope.info())
 
+    def tenant_only(self, tenant_id: object) -> Session:
+        """A tenant session that knows only the tenant (key management)."""
+        return self._tenant(info={"tenant_id": tenant_id})
+
     def agency(self, scope: AgencyScope) -> Session:
         return self._agency(info=scope.info())
+
+    @contextmanager
+    def tenant_unit_for(self, tenant_id: object) -> Iterator[Session]:
+        """A unit of work bound to the tenant only (key management, re-sealing)."""
+        with self.tenant_only(tenant_id) as session, session.begin():
+            yield session
 
     @contextmanager
     def tenant_unit(self, scope: TenantScope) -> Iterator[Session]:

@@ -35,6 +35,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
         if worker:
             worker.start()
         app.state.db, app.state.broker, app.state.settings = database, broker, settings
+        from agency.worker.context import set_database
+
+        set_database(database)  # in-process actors share the app's engines
         try:
             yield
         finally:

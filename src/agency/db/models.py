@@ -1,6 +1,12 @@
 """Import every domain module's models so alembic and tests see one metadata."""
 
 from agency.db.base import Base
+from agency.codesets import models as _codesets  # noqa: F401
+from agency.patients import models as _patients  # noqa: F401
 from agency.practices import models as _practices  # noqa: F401
+
+from agency.identity import models as _identity  # noqa: F401
+from agency.audit import models as _audit  # noqa: F401
+from agency.api import idempotency_models as _idempotency  # noqa: F401
 
 metadata = Base.metadata

@@ -2,3 +2,5 @@
 
 Actors are named ``area.event``, take ids (never PHI), and are safe to run twice.
 """
+
+from agency.keys import tasks as _keys  # noqa: F401

@@ -1,0 +1,1 @@
+"""Per-practice key management: provisioning, DEK rotation, crypto-shredding."""

@@ -1,0 +1,1 @@
+"""Patients and their coverages: PHI sealed per practice, found by blind index."""
