@@ -1,0 +1,1 @@
+"""HIPAA audit trail: append-only, hash-chained per practice, PHI-free (ids and types only)."""
