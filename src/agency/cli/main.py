@@ -20,6 +20,7 @@ COMMAND_MODULES: dict[str, str] = {
     "edi": "agency.cli.edi",
     "keys": "agency.cli.keys",
     "practices": "agency.cli.practices",
+    "codes": "agency.cli.codes",
 }
 
 
