@@ -9,47 +9,13 @@ Environment:
 
 from __future__ import annotations
 
-import os
 import uuid
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from tenants.roles import RoleNames, bootstrap, drop_database
-
-ADMIN_URL = os.environ.get("AGENCY_TEST_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("AGENCY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-ROLES = RoleNames()
-
-
-def url_for(user: str, database: str) -> str:
-    parts = urlsplit(ADMIN_URL)
-    host = parts.hostname or "127.0.0.1"
-    netloc = f"{user}@{host}:{parts.port or 5432}"
-    return urlunsplit(("postgresql", netloc, "/" + database, "", ""))
-
-
-@dataclass(frozen=True)
-class TestDatabase:
-    name: str
-    app_url: str
-    owner_url: str
-    system_url: str
-    admin_url: str
-
-
-def create_test_database(prefix: str = "agency_test", migrate: bool = True) -> TestDatabase:
-    from agency.db import migrate as migrations
-
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    bootstrap(ADMIN_URL, name, ROLES)
-    tdb = TestDatabase(name=name, app_url=url_for(ROLES.app, name), owner_url=url_for(ROLES.owner, name),
-                       system_url=url_for(ROLES.system, name), admin_url=url_for("postgres", name))
-    if migrate:
-        migrations.upgrade(tdb.owner_url)
-    return tdb
-
+from support import ADMIN_URL, create_test_database, make_agency_with_practices
+from tenants.roles import drop_database
 
 @pytest.fixture(scope="session")
 def test_database():
@@ -90,30 +56,87 @@ class Tenancy:
     b1: "object"
 
 
-def make_agency_with_practices(db, *names: str, index_bits: int | None = None):
-    """An agency and its practices, each with its own keys (as onboarding makes them)."""
-    from agency.db.base import new_id
-    from agency.keys.runtime import provider_for
-    from agency.keys.service import DEFAULT_INDEX_BITS, provision_practice_keys
-    from agency.practices.models import Agency, Practice
-    from tenants.scope import AgencyScope, TenantScope
-
-    agency_id = new_id()
-    scopes = []
-    with db.sessions.agency_unit(AgencyScope(agency_id)) as s:
-        s.add(Agency(id=agency_id, slug=f"ag-{agency_id.hex[:12]}", name="Agency " + agency_id.hex[:6]))
-    for name in names:
-        scope = TenantScope(agency_id, new_id())
-        with db.sessions.tenant_unit(scope) as s:
-            s.add(Practice(id=scope.tenant_id, agency_id=agency_id, name=name))
-            s.flush()
-            provision_practice_keys(s, provider_for(db), scope.tenant_id, index_bits or DEFAULT_INDEX_BITS)
-        scopes.append(scope)
-    return agency_id, scopes
-
-
 @pytest.fixture()
 def tenancy(db) -> Tenancy:
     agency_a, (a1, a2) = make_agency_with_practices(db, "Practice A1", "Practice A2")
     agency_b, (b1,) = make_agency_with_practices(db, "Practice B1")
     return Tenancy(agency_a=agency_a, agency_b=agency_b, a1=a1, a2=a2, b1=b1)
+
+
+# --- identity and API fixtures (issue 5) -----------------------------------------
+
+def make_user(db, agency_id, role: str, *, practice_id=None, assigned=(), password: str | None = None,
+              email: str | None = None):
+    """A user of ``agency_id`` (no password unless given: argon2 is slow on purpose)."""
+    from agency.identity import service as identity
+    from agency.identity.policy import make_user_principal
+    from tenants.scope import AgencyScope
+
+    email = email or f"{role}-{uuid.uuid4().hex[:10]}@example.test"
+    with db.sessions.agency_unit(AgencyScope(agency_id)) as s:
+        user = identity.create_user(s, agency_id, email=email, display_name=role.title(), role=role,
+                                    practice_id=practice_id, password=password)
+        admin = make_user_principal(user_id=user.id, agency_id=agency_id, role="agency_admin",
+                                    own_practice=None, assigned=frozenset())
+        for pid in assigned:
+            identity.assign(s, admin, user.id, pid)
+        return user.id, email
+
+
+def session_headers(db, agency_id, user_id) -> dict[str, str]:
+    """Cookie + CSRF headers of a fresh, fully logged-in web session."""
+    from agency.identity import service as identity
+    from tenants.scope import AgencyScope
+
+    with db.sessions.agency_unit(AgencyScope(agency_id)) as s:
+        cookie, row = identity.start_web_session(s, agency_id, user_id, mfa_pending=False)
+        csrf = row.csrf_token
+    return {"Cookie": f"agency_session={cookie}", "X-CSRF-Token": csrf}
+
+
+def token_headers(db, agency_id, practice_id, permissions, *, creator=None, days: int = 30) -> dict[str, str]:
+    from agency.identity import service as identity
+    from agency.identity.policy import make_user_principal
+    from tenants.scope import AgencyScope
+
+    creator = creator or make_user(db, agency_id, "agency_admin")[0]
+    admin = make_user_principal(user_id=creator, agency_id=agency_id, role="agency_admin", own_practice=None,
+                                assigned=frozenset())
+    with db.sessions.agency_unit(AgencyScope(agency_id)) as s:
+        plaintext, _ = identity.issue_token(s, admin, name="test", practice_id=practice_id,
+                                            permissions=list(permissions), expires_in_days=days)
+    return {"Authorization": f"Bearer {plaintext}"}
+
+
+@pytest.fixture(scope="session")
+def api_app(settings, db):
+    from agency.api.app import create_app
+
+    return create_app(settings, db=db)
+
+
+@pytest.fixture(scope="session")
+def api(api_app):
+    """One TestClient for the session; pass credentials per request (headers), not via its cookie jar."""
+    from litestar.testing import TestClient
+
+    with TestClient(api_app) as client:
+        yield client
+
+
+@pytest.fixture()
+def callers(db, tenancy) -> dict[str, dict[str, str]]:
+    """Request headers per role, all in agency A: staff assigned to A1 only,
+    practice users bound to A1, and an API token for A1 with every grantable permission."""
+    from agency.identity.policy import TOKEN_GRANTABLE
+
+    a, a1 = tenancy.agency_a, tenancy.a1.tenant_id
+    out: dict[str, dict[str, str]] = {}
+    for role in ("agency_admin", "agency_manager"):
+        out[role] = session_headers(db, a, make_user(db, a, role)[0])
+    for role in ("coder", "biller"):
+        out[role] = session_headers(db, a, make_user(db, a, role, assigned=[a1])[0])
+    for role in ("practice_admin", "practice_user"):
+        out[role] = session_headers(db, a, make_user(db, a, role, practice_id=a1)[0])
+    out["api_token"] = token_headers(db, a, a1, [p.value for p in TOKEN_GRANTABLE])
+    return out

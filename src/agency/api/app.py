@@ -1,25 +1,60 @@
-"""Application assembly: one place that wires settings, database, broker and routes."""
+"""Application assembly: one place that wires settings, database, broker and routes.
+
+Middleware (outermost first): request id → access log → authentication.
+Routes: ``/health``; HTML login under ``/login``; the JSON API under ``/api/v1``
+(OpenAPI at ``/api/v1/schema``). Every error is an RFC 9457 problem.
+"""
 
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import AsyncIterator
 
-from litestar import Litestar
+from litestar import Litestar, Router
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.template.config import TemplateConfig
 
+from agency.api.authn import AuthenticationMiddleware
+from agency.api.dependencies import provide_agency_context, provide_practice_context
+from agency.api.guards import authenticated
 from agency.api.health import health
+from agency.api.logging import AccessLogMiddleware, configure_logging
+from agency.api.practices import list_practices, practice_router
+from agency.api.problems import EXCEPTION_HANDLERS
+from agency.api.request_id import RequestIdMiddleware
+from agency.audit import api as audit_api
 from agency.db.runtime import Database
+from agency.identity import api as identity_api
 from agency.settings import Settings, get_settings
 from agency.worker.broker import InProcessWorker, is_in_process, setup_broker
 
+TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
+API_PREFIX = "/api/v1"
+
+
+def api_v1_router() -> Router:
+    """Every JSON route. Later issues add their practice-scoped handlers to
+    ``practice_router`` (``agency.api.practices``) or their own routers here."""
+    return Router(
+        path=API_PREFIX,
+        guards=[authenticated],
+        dependencies={"practice_ctx": Provide(provide_practice_context),
+                      "agency_ctx": Provide(provide_agency_context)},
+        route_handlers=[*identity_api.ROUTES, list_practices, practice_router(), *audit_api.ROUTES],
+    )
+
 
 def create_app(settings: Settings | None = None, db: Database | None = None,
-               migrate_embedded: bool = True) -> Litestar:
+               migrate_embedded: bool = True, secure_cookies: bool | None = None) -> Litestar:
     """Build the app. With ``db`` given the caller owns it; otherwise the app
     opens it at start-up and closes it (and an embedded server it started) at
-    shutdown."""
+    shutdown. ``secure_cookies`` None: Secure when the request came over https
+    (run uvicorn with --proxy-headers behind a TLS proxy)."""
     settings = settings or get_settings()
+    configure_logging(settings.log_level)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -35,9 +70,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
         if worker:
             worker.start()
         app.state.db, app.state.broker, app.state.settings = database, broker, settings
-        from agency.worker.context import set_database
-
-        set_database(database)  # in-process actors share the app's engines
+        app.state.secure_cookies = secure_cookies
         try:
             yield
         finally:
@@ -49,7 +82,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
             database.stop_embedded()
 
     return Litestar(
-        route_handlers=[health],
+        route_handlers=[health, *identity_api.HTML_ROUTES, api_v1_router()],
         lifespan=[lifespan],
+        middleware=[RequestIdMiddleware, AccessLogMiddleware, AuthenticationMiddleware],
+        exception_handlers=EXCEPTION_HANDLERS,
+        template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
         openapi_config=OpenAPIConfig(title="Agency billing platform", version="1", path="/api/v1/schema"),
+        request_max_body_size=1_048_576,
     )

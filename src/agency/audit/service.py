@@ -200,3 +200,13 @@ def verify_chain(session: Session, tenant_id: uuid.UUID) -> tuple[int, list[Chai
         problems.append(ChainProblem(tenant_id, "altered", prev_row.seq, prev_row.id,
                                      "newest record was rewritten: it does not match the chain head"))
     return count, problems
+
+
+# --- querying ------------------------------------------------------------------------
+
+def query_practice(session: Session, tenant_id: uuid.UUID, flt, before: tuple[datetime, uuid.UUID] | None,  # noqa: ANN001
+                   limit: int) -> list[AuditEvent]:
+    """Newest first, within one practice (tenant-bound session)."""
+    return AuditRepository(session, tenant_id).query(
+        user_id=flt.user_id, resource_type=flt.resource_type, resource_id=flt.resource_id, since=flt.since,
+        until=flt.until, before=before, limit=limit)
