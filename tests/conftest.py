@@ -109,10 +109,15 @@ def token_headers(db, agency_id, practice_id, permissions, *, creator=None, days
 
 
 @pytest.fixture(scope="session")
-def api_app(settings, db):
+def api_app(settings, test_database):
+    """The app on its own Database object: its async engine lives in the session
+    client's event loop and must not be shared with other TestClients."""
     from agency.api.app import create_app
+    from agency.db.runtime import Database, DatabaseUrls
 
-    return create_app(settings, db=db)
+    own = Database(settings, DatabaseUrls(app=test_database.app_url, owner=test_database.owner_url,
+                                          system=test_database.system_url))
+    return create_app(settings, db=own)
 
 
 @pytest.fixture(scope="session")
