@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 @contextmanager
 def benchmark_database():
-    from conftest import ADMIN_URL, create_test_database  # type: ignore[import-not-found]
+    from support import ADMIN_URL, create_test_database  # type: ignore[import-not-found]
 
     from agency.db.runtime import Database, DatabaseUrls
     from agency.settings import load_settings

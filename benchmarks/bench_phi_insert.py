@@ -19,7 +19,7 @@ from _db import benchmark_database
 
 
 def main(n: int = 5000) -> None:
-    from conftest import make_agency_with_practices  # type: ignore[import-not-found]
+    from support import make_agency_with_practices  # type: ignore[import-not-found]
 
     from agency.keys.runtime import cipher_for
     from agency.patients.schemas import Address, PatientData

@@ -16,17 +16,7 @@ from pathlib import Path
 
 import pytest
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def agency_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AGENCY_")}
-    env.update(extra)
-    return env
+from support import agency_env, free_port, get_json
 
 
 @pytest.fixture()
@@ -38,14 +28,6 @@ def clean_data_dir():
     subprocess.run(["pg_ctl", "stop", "-D", str(path / "data" / "postgres"), "-m", "immediate"],
                    capture_output=True, user="postgres" if os.geteuid() == 0 else None)
     shutil.rmtree(path, ignore_errors=True)
-
-
-def get_json(url: str, timeout: float = 2) -> tuple[int, dict]:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read())
 
 
 @pytest.mark.slow

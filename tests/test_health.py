@@ -9,8 +9,8 @@ import time
 from litestar.testing import TestClient
 
 from agency.api.app import create_app
-from test_embedded_default import agency_env, free_port, get_json
-from conftest import REDIS_URL
+from support import agency_env, free_port, get_json
+from support import REDIS_URL
 
 
 def test_health_ok_with_in_process_broker(settings, db):

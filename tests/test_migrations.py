@@ -8,7 +8,7 @@ from agency.db import migrate
 from tenants.catalog import rls_problems
 from tenants.roles import drop_database
 from tenants.urls import sync_url
-from conftest import ADMIN_URL, create_test_database
+from support import ADMIN_URL, create_test_database
 
 
 def tables(url: str) -> set[str]:

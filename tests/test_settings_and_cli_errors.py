@@ -9,7 +9,7 @@ import pytest
 
 from agency.errors import ConfigurationError
 from agency.settings import load_settings
-from test_embedded_default import agency_env, free_port
+from support import agency_env, free_port
 
 
 def run_agency(*args: str, **env: str) -> subprocess.CompletedProcess:

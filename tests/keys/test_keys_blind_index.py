@@ -9,7 +9,7 @@ from agency.patients.repository import PatientRepository
 from agency.patients.schemas import CoverageData, PatientData
 from agency.patients.service import (NAME_DOB, create_patient, find_by_member_id, find_by_mrn,
                                      find_by_name_dob)
-from conftest import make_agency_with_practices
+from support import make_agency_with_practices
 
 
 def seed(db, scope, rows):

@@ -54,7 +54,7 @@ def test_tampered_wrapped_key_names_practice_and_version(db, tenancy, test_datab
     from agency.patients.service import create_patient
     from datetime import date
 
-    from conftest import make_agency_with_practices
+    from support import make_agency_with_practices
 
     _, (scope,) = make_agency_with_practices(db, "Tampered key practice")
     owner = create_engine(sync_url(test_database.owner_url), poolclass=pool.NullPool)

@@ -17,7 +17,7 @@ from agency.patients.models import Patient
 from agency.patients.schemas import CoverageData, PatientData
 from agency.patients.service import create_patient, find_by_name_dob, open_patient
 from tenants.crypto.errors import CryptoError, KeyDestroyed
-from conftest import make_agency_with_practices
+from support import make_agency_with_practices
 
 
 def add_patient(db, scope, last="Shred"):

@@ -12,7 +12,7 @@ from agency.keys.runtime import cipher_for
 from agency.keys.sealed_columns import NOT_SEALED, SEALED_COLUMNS
 from agency.patients.schemas import Address, CoverageData, PatientData
 from agency.patients.service import create_patient
-from conftest import ADMIN_URL
+from support import ADMIN_URL
 
 KNOWN = [
     PatientData(first_name="Philippa", last_name="Quarrington", date_of_birth=date(1961, 7, 4), mrn="MRN-771204",

@@ -19,7 +19,7 @@ from agency.patients.service import create_patient, open_patient
 from tenants import keystore_db
 from tenants.crypto.errors import KeyDestroyed
 from tenants.crypto.sealing import parse_header
-from conftest import make_agency_with_practices
+from support import make_agency_with_practices
 
 
 def seed(db, scope, n, prefix="P"):
