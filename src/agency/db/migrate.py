@@ -43,6 +43,8 @@ def current(owner_url: str) -> str | None:
     engine = create_engine(sync_url(owner_url), poolclass=pool.NullPool)
     try:
         with engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            # Several heads are normal: domain areas branch off a common base.
+            heads = sorted(MigrationContext.configure(conn).get_current_heads())
+            return ", ".join(heads) or None
     finally:
         engine.dispose()
