@@ -62,6 +62,8 @@ class _Ctx:
     def address(self, a: Address | None) -> None:
         if a is None:
             return
+        if not 2 <= len(a.city) <= 30 or len(a.state) not in (0, 2) or not 3 <= len(a.postal_code) <= 15:
+            raise X12WriteError("address needs city 2-30 chars, 2-letter state, postal code 3-15", segment_id="N4")
         self.w.seg("N3", a.line1, a.line2)
         self.w.seg("N4", a.city, a.state, a.postal_code, a.country)
 
