@@ -145,3 +145,80 @@ def callers(db, tenancy) -> dict[str, dict[str, str]]:
         out[role] = session_headers(db, a, make_user(db, a, role, practice_id=a1)[0])
     out["api_token"] = token_headers(db, a, a1, [p.value for p in TOKEN_GRANTABLE])
     return out
+
+
+# --- cross-tenant route cases (BOLA route walk, audit-per-route) ------------------
+# Register one case per API route that has an id parameter, in any file named
+# tests/**/route_cases.py (the walk imports them all):
+#
+#     from conftest import RouteCaseData, route_case
+#
+#     @route_case("/api/v1/practices/{practice_id:uuid}/patients/{patient_id:uuid}")
+#     def _(db, scope, method):            # scope: TenantScope of the practice to create in
+#         patient = ...create a patient in scope...
+#         return RouteCaseData(path={"practice_id": scope.tenant_id, "patient_id": patient.id},
+#                              json=None, markers=[patient.last_name])
+#
+# The walk calls the factory with a practice the caller may NOT see and asserts the
+# answer is 403/404 with none of ``markers`` (nor the ids) in the body; the
+# audit test calls it with the caller's own practice and expects a 2xx and an
+# audit event for routes declaring ``opt={"audit": <action>}``.
+
+ROUTE_CASES: dict[str, object] = {}
+
+
+@dataclass
+class RouteCaseData:
+    path: dict
+    json: object = None
+    query: dict | None = None
+    markers: list = None  # strings that must never appear in a refused response
+
+    def all_markers(self) -> list[str]:
+        ids = [str(v) for v in self.path.values()]
+        ids += [str(v) for v in (self.query or {}).values()]
+        return [str(m) for m in (self.markers or [])] + ids
+
+
+def route_case(path: str):
+    def register(factory):
+        ROUTE_CASES[path] = factory
+        return factory
+    return register
+
+
+def load_route_cases() -> dict[str, object]:
+    import importlib.util
+    from pathlib import Path
+
+    for i, file in enumerate(sorted(Path(__file__).parent.rglob("route_cases.py"))):
+        name = f"_route_cases_{i}_{file.parent.name}"
+        if name in __import__("sys").modules:
+            continue
+        spec = importlib.util.spec_from_file_location(name, file)
+        module = importlib.util.module_from_spec(spec)
+        __import__("sys").modules[name] = module
+        spec.loader.exec_module(module)
+    return ROUTE_CASES
+
+
+def api_routes(app):
+    """(path pattern, method, handler) of every /api/v1 route except the OpenAPI ones."""
+    from litestar.routes import HTTPRoute
+
+    out = []
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or not route.path.startswith("/api/v1/") \
+                or route.path.startswith("/api/v1/schema"):
+            continue
+        for method, entry in route.route_handler_map.items():
+            if method in ("OPTIONS", "HEAD"):
+                continue
+            out.append((route.path, method, entry[0] if isinstance(entry, tuple) else entry))
+    return sorted(out, key=lambda r: (r[0], r[1]))
+
+
+def fill_path(pattern: str, params: dict) -> str:
+    import re
+
+    return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: str(params[m.group(1)]), pattern)
