@@ -20,6 +20,8 @@ COMMAND_MODULES: dict[str, str] = {
     "edi": "agency.cli.edi",
     "keys": "agency.cli.keys",
     "practices": "agency.cli.practices",
+    "audit": "agency.cli.audit",
+    "users": "agency.cli.users",
     "codes": "agency.cli.codes",
 }
 
