@@ -52,7 +52,7 @@ def verify(practice: str | None) -> None:
     if problems:
         for p in problems:
             click.echo(str(p))
-        click.echo(f"audit chain BROKEN: {len(problems)} problem(s) in {len(practices)} practice(s), "
-                   f"{total} record(s) checked", err=True)
-        raise click.exceptions.Exit(1)
+        # UserFacingError: main() prints it on stderr and exits 1.
+        raise UserFacingError(f"audit chain BROKEN: {len(problems)} problem(s) in {len(practices)} practice(s), "
+                              f"{total} record(s) checked")
     click.echo(f"audit chain intact: {total} record(s) in {len(practices)} practice(s)")
