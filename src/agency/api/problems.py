@@ -9,6 +9,7 @@ of unexpected errors, no SQL, no values from the request (they may be PHI).
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -73,7 +74,7 @@ class Unprocessable(Problem):
 
 def problem_response(status: int, detail: str | None = None, *, slug: str | None = None,
                      extra: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
-                     instance: str | None = None) -> Response[dict[str, Any]]:
+                     instance: str | None = None, request: Request | None = None) -> Response[dict[str, Any]]:
     body: dict[str, Any] = {
         "type": TYPE_BASE + (slug or _SLUGS.get(status, "error")),
         "title": _TITLES.get(status, "Error"),
@@ -84,10 +85,16 @@ def problem_response(status: int, detail: str | None = None, *, slug: str | None
     if instance:
         body["instance"] = instance
     rid = current_request_id()
-    if rid:
-        body["request_id"] = rid
+    if rid is None and request is not None:
+        # Router-level errors (unknown path, wrong method) run before any route
+        # middleware, so the request id middleware did not see them.
+        state = request.scope.setdefault("state", {})
+        rid = state.setdefault("request_id", uuid.uuid4().hex)
     body.update(extra or {})
     hdrs = dict(headers or {})
+    if rid:
+        body["request_id"] = rid
+        hdrs["X-Request-ID"] = rid
     if status == 401:
         hdrs.setdefault("WWW-Authenticate", 'Bearer realm="agency"')
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=hdrs)
@@ -95,7 +102,7 @@ def problem_response(status: int, detail: str | None = None, *, slug: str | None
 
 def _problem(request: Request, exc: Problem) -> Response:
     return problem_response(exc.status, exc.detail, slug=exc.slug, extra=exc.extra, headers=exc.headers,
-                            instance=request.url.path)
+                            instance=request.url.path, request=request)
 
 
 _SAFE_DETAILS = {401: "Authentication is required.", 403: "You are not allowed to do this.",
@@ -112,25 +119,25 @@ def _http(request: Request, exc: HTTPException) -> Response:
                 errors.append({"key": str(err.get("key", "")), "source": str(err.get("source", "")),
                                "message": str(err.get("message", ""))[:200]})
         return problem_response(400, "The request is not valid.", slug="validation",
-                                extra={"errors": errors} if errors else None, instance=request.url.path)
+                                extra={"errors": errors} if errors else None, instance=request.url.path, request=request)
     if isinstance(exc, (NotFoundException,)) or status == 404:
-        return problem_response(404, _SAFE_DETAILS[404], instance=request.url.path)
+        return problem_response(404, _SAFE_DETAILS[404], instance=request.url.path, request=request)
     if isinstance(exc, (NotAuthorizedException, PermissionDeniedException)) or status in _SAFE_DETAILS:
         return problem_response(status, _SAFE_DETAILS.get(status), headers=exc.headers,
-                                instance=request.url.path)
+                                instance=request.url.path, request=request)
     if status >= 500:
         log.error("http error", extra={"status": status, "error": type(exc).__name__})
-        return problem_response(status, None, instance=request.url.path)
+        return problem_response(status, None, instance=request.url.path, request=request)
     # Litestar's own 4xx details are about the request's shape (e.g. "Missing required header").
     detail = exc.detail if isinstance(exc.detail, str) and len(exc.detail) < 200 else None
-    return problem_response(status, detail, headers=exc.headers, instance=request.url.path)
+    return problem_response(status, detail, headers=exc.headers, instance=request.url.path, request=request)
 
 
 def _internal(request: Request, exc: Exception) -> Response:
     # Never the message: it may quote SQL parameters, i.e. PHI.
     log.error("unhandled error", extra={"error": type(exc).__name__,
                                         "where": _where(exc)})
-    return problem_response(HTTP_500_INTERNAL_SERVER_ERROR, None, instance=request.url.path)
+    return problem_response(HTTP_500_INTERNAL_SERVER_ERROR, None, instance=request.url.path, request=request)
 
 
 def _where(exc: BaseException) -> str:
