@@ -53,40 +53,50 @@ class EnvelopeInfo:
 
 
 class SegmentStream:
-    """Element lists from a tokenizer, with the current segment number."""
+    """Batches of element lists from a tokenizer, with segment numbers.
+
+    Work is done per batch (list comprehensions, `in`/`index` scans in C) so the
+    per-segment Python overhead stays in the consumer's own loop.
+    """
 
     def __init__(self, source: Source | Tokenizer) -> None:
         self.tok = source if isinstance(source, Tokenizer) else Tokenizer(source)
-        self._i = 0
-        self.pending: list[str] | None = None
+        self._pending: tuple[int, list[list[str]]] | None = None
         self._gen = self._iter()
+        self.number = 0  # segment number of the segment most recently handed out one at a time
 
-    def _iter(self) -> Iterator[list[str]]:
+    def _iter(self) -> Iterator[tuple[int, list[list[str]]]]:
         tok = self.tok
         for batch in tok.batches():
             sep = tok.delimiters.element
-            self._i = 0
-            for raw in batch:
-                yield raw.split(sep)
-                self._i += 1
+            first = tok.batch_first_number
+            # Split in slices: a small live set of lists keeps the cyclic GC cheap.
+            for k in range(0, len(batch), 512):
+                yield first + k, [raw.split(sep) for raw in batch[k : k + 512]]
 
-    @property
-    def number(self) -> int:
-        return self.tok.batch_first_number + self._i
-
-    @property
-    def position(self) -> int:
-        return self.tok.locate(self._i)[1]
+    def position_of(self, number: int) -> int | None:
+        """Character offset of segment `number` if it is in the tokenizer's current batch."""
+        i = number - self.tok.batch_first_number
+        if 0 <= i < 1 << 30:
+            try:
+                return self.tok.locate(i)[1]
+            except Exception:  # noqa: BLE001 - location is best effort
+                return None
+        return None
 
     @property
     def delimiters(self):
         return self.tok.delimiters
 
-    def next(self) -> list[str] | None:
-        if self.pending is not None:
-            p, self.pending = self.pending, None
+    def next_batch(self) -> tuple[int, list[list[str]]] | None:
+        if self._pending is not None:
+            p, self._pending = self._pending, None
             return p
         return next(self._gen, None)
+
+    def push(self, first: int, segs: list[list[str]]) -> None:
+        if segs:
+            self._pending = (first, segs)
 
 
 @dataclass(slots=True)
@@ -100,8 +110,23 @@ class RawTransaction:
     implementation: str  # ST03, or GS08 when ST03 is absent
     envelope: EnvelopeInfo
     st_number: int
-    body: Iterator[list[str]]
+    batches: Iterator[tuple[int, list[list[str]]]]  # (first segment number, element lists)
     stream: SegmentStream
+    _flat: Iterator[list[str]] | None = None
+
+    @property
+    def body(self) -> Iterator[list[str]]:
+        """Segments one at a time; `stream.number` follows along (for non-hot-path readers)."""
+        if self._flat is None:
+            self._flat = self._flatten()
+        return self._flat
+
+    def _flatten(self) -> Iterator[list[str]]:
+        stream = self.stream
+        for first, segs in self.batches:
+            for i, e in enumerate(segs):
+                stream.number = first + i
+                yield e
 
 
 @dataclass(slots=True)
@@ -143,118 +168,156 @@ def iter_transactions(
     """
     chk = checker if checker is not None else EnvelopeChecker()
     stream = SegmentStream(source)
-    isa: list[str] | None = None
-    isa_no = 0
-    gs_count = 0
-    group: _Group | None = None
-    info = EnvelopeInfo()
-    seen_st: set[str] = set()
+    st = _WalkState()
     while True:
-        els = stream.next()
-        if els is None:
+        item = stream.next_batch()
+        if item is None:
             break
-        n = stream.number
-        tag = els[0]
-        if tag == "ISA":
-            if isa is not None:
-                chk.error("interchange has no IEA trailer", n, "ISA")
-            for w in stream.tok.warnings:
-                chk.warn(w, n, "ISA")
-            stream.tok.warnings.clear()
-            isa, isa_no, gs_count, group = els, n, 0, None
-            if len(els) != 17:
-                chk.error(f"ISA has {len(els) - 1} elements, expected 16", n, "ISA")
-            ctl = _g(els, 13)
-            if not (len(ctl) == 9 and ctl.isdigit()):
-                chk.error("ISA13 must be exactly 9 digits", n, "ISA", 13)
-            if _g(els, 12) != "00501":
-                chk.warn("ISA12 is not 00501", n, "ISA", 12)
-            info = EnvelopeInfo(
-                _g(els, 5).strip(), _g(els, 6).strip(), _g(els, 7).strip(), _g(els, 8).strip(), ctl, _g(els, 15)
-            )
-        elif tag == "GS":
-            if isa is None:
-                chk.error("GS outside an interchange", n, "GS")
-            if group is not None:
-                chk.error("functional group has no GE trailer", n, "GS")
-            gs_count += 1
-            group = _Group(els, n)
-            seen_st = set()
-            if not _g(els, 6).isdigit() or len(_g(els, 6)) > 9:
-                chk.error("GS06 must be 1-9 digits", n, "GS", 6)
-            info = EnvelopeInfo(
-                info.sender_qualifier, info.sender_id, info.receiver_qualifier, info.receiver_id,
-                info.interchange_control_number, info.usage,
-                _g(els, 1), _g(els, 2), _g(els, 3), _g(els, 6), _g(els, 8),
-            )
-        elif tag == "ST":
-            if group is None:
-                chk.error("ST outside a functional group", n, "ST")
-            else:
-                group.st_count += 1
-            ctl = _g(els, 2)
-            if ctl in seen_st:
-                chk.error("duplicate ST02 within the functional group", n, "ST", 2)
-            seen_st.add(ctl)
-            impl = _g(els, 3) or info.version
-            if _g(els, 3) and info.version and _g(els, 3) != info.version:
-                chk.error("ST03 differs from GS08", n, "ST", 3)
-            body = _body(stream, els, n, chk)
-            yield RawTransaction(_g(els, 1), ctl, impl, info, n, body, stream)
-            for _ in body:  # drain whatever the consumer left
-                pass
-        elif tag == "GE":
-            if group is None:
-                chk.error("GE without GS", n, "GE")
-            else:
-                if _int(_g(els, 1)) != group.st_count:
-                    chk.error(f"GE01 says {_g(els, 1) or 'nothing'} transaction sets, group has {group.st_count}", n, "GE", 1)
-                if _g(els, 2) != _g(group.gs, 6):
-                    chk.error("GE02 does not match GS06", n, "GE", 2)
-            group = None
-        elif tag == "IEA":
-            if isa is None:
-                chk.error("IEA without ISA", n, "IEA")
-            else:
-                if group is not None:
-                    chk.error("functional group has no GE trailer", n, "IEA")
-                    group = None
-                if _int(_g(els, 1)) != gs_count:
-                    chk.error(f"IEA01 says {_g(els, 1) or 'nothing'} groups, interchange has {gs_count}", n, "IEA", 1)
-                if _g(els, 2) != _g(isa, 13):
-                    chk.error("IEA02 does not match ISA13", n, "IEA", 2)
-            isa = None
-        elif tag == "TA1":
-            if group is not None:
-                chk.error("TA1 inside a functional group", n, "TA1")
-            if ta1_sink is not None:
-                ta1_sink.append((els, n, info))
-        else:
-            chk.error("segment outside a transaction set", n, tag[:3])
-    if group is not None:
+        first, segs = item
+        for i, els in enumerate(segs):
+            n = first + i
+            stream.number = n
+            if els[0] == "ST":
+                stream.push(n + 1, segs[i + 1 :])
+                tx = _start_transaction(stream, st, els, n, chk)
+                yield tx
+                for _ in tx.batches:  # drain whatever the consumer left
+                    pass
+                break
+            _envelope_segment(stream, st, els, n, chk, ta1_sink)
+    if st.group is not None:
         chk.error("file ends inside a functional group (no GE)", None)
-    if isa is not None:
+    if st.isa is not None:
         chk.error("file ends inside an interchange (no IEA)", None)
 
 
-def _body(stream: SegmentStream, st: list[str], st_no: int, chk: EnvelopeChecker) -> Iterator[list[str]]:
-    nxt = stream.next
-    for els in iter(nxt, None):
-        tag = els[0]
-        if tag == "SE":
-            n = stream.number
-            count = n - st_no + 1
-            if _int(_g(els, 1)) != count:
-                chk.error(f"SE01 says {_g(els, 1) or 'nothing'} segments, transaction has {count}", n, "SE", 1)
-            if _g(els, 2) != _g(st, 2):
-                chk.error("SE02 does not match ST02", n, "SE", 2)
+@dataclass(slots=True)
+class _WalkState:
+    isa: list[str] | None = None
+    gs_count: int = 0
+    group: _Group | None = None
+    info: EnvelopeInfo = field(default_factory=EnvelopeInfo)
+    seen_st: set = field(default_factory=set)
+
+
+def _start_transaction(stream: SegmentStream, st: _WalkState, els: list[str], n: int, chk: EnvelopeChecker):
+    if st.group is None:
+        chk.error("ST outside a functional group", n, "ST")
+    else:
+        st.group.st_count += 1
+    ctl = _g(els, 2)
+    if ctl in st.seen_st:
+        chk.error("duplicate ST02 within the functional group", n, "ST", 2)
+    st.seen_st.add(ctl)
+    info = st.info
+    impl = _g(els, 3) or info.version
+    if _g(els, 3) and info.version and _g(els, 3) != info.version:
+        chk.error("ST03 differs from GS08", n, "ST", 3)
+    return RawTransaction(_g(els, 1), ctl, impl, info, n, _body(stream, els, n, chk), stream)
+
+
+def _envelope_segment(stream, st: _WalkState, els: list[str], n: int, chk: EnvelopeChecker, ta1_sink) -> None:
+    tag = els[0]
+    if tag == "ISA":
+        if st.isa is not None:
+            chk.error("interchange has no IEA trailer", n, "ISA")
+        for w in stream.tok.warnings:
+            chk.warn(w, n, "ISA")
+        stream.tok.warnings.clear()
+        st.isa, st.gs_count, st.group = els, 0, None
+        if len(els) != 17:
+            chk.error(f"ISA has {len(els) - 1} elements, expected 16", n, "ISA")
+        ctl = _g(els, 13)
+        if not (len(ctl) == 9 and ctl.isdigit()):
+            chk.error("ISA13 must be exactly 9 digits", n, "ISA", 13)
+        if _g(els, 12) != "00501":
+            chk.warn("ISA12 is not 00501", n, "ISA", 12)
+        st.info = EnvelopeInfo(_g(els, 5).strip(), _g(els, 6).strip(), _g(els, 7).strip(), _g(els, 8).strip(),
+                               ctl, _g(els, 15))
+    elif tag == "GS":
+        if st.isa is None:
+            chk.error("GS outside an interchange", n, "GS")
+        if st.group is not None:
+            chk.error("functional group has no GE trailer", n, "GS")
+        st.gs_count += 1
+        st.group = _Group(els, n)
+        st.seen_st = set()
+        if not _g(els, 6).isdigit() or len(_g(els, 6)) > 9:
+            chk.error("GS06 must be 1-9 digits", n, "GS", 6)
+        i = st.info
+        st.info = EnvelopeInfo(i.sender_qualifier, i.sender_id, i.receiver_qualifier, i.receiver_id,
+                               i.interchange_control_number, i.usage,
+                               _g(els, 1), _g(els, 2), _g(els, 3), _g(els, 6), _g(els, 8))
+    elif tag == "GE":
+        group = st.group
+        if group is None:
+            chk.error("GE without GS", n, "GE")
+        else:
+            if _int(_g(els, 1)) != group.st_count:
+                chk.error(f"GE01 says {_g(els, 1) or 'nothing'} transaction sets, group has {group.st_count}",
+                          n, "GE", 1)
+            if _g(els, 2) != _g(group.gs, 6):
+                chk.error("GE02 does not match GS06", n, "GE", 2)
+        st.group = None
+    elif tag == "IEA":
+        if st.isa is None:
+            chk.error("IEA without ISA", n, "IEA")
+        else:
+            if st.group is not None:
+                chk.error("functional group has no GE trailer", n, "IEA")
+                st.group = None
+            if _int(_g(els, 1)) != st.gs_count:
+                chk.error(f"IEA01 says {_g(els, 1) or 'nothing'} groups, interchange has {st.gs_count}", n, "IEA", 1)
+            if _g(els, 2) != _g(st.isa, 13):
+                chk.error("IEA02 does not match ISA13", n, "IEA", 2)
+        st.isa = None
+    elif tag == "TA1":
+        if st.group is not None:
+            chk.error("TA1 inside a functional group", n, "TA1")
+        if ta1_sink is not None:
+            ta1_sink.append((els, n, st.info))
+    else:
+        chk.error("segment outside a transaction set", n, tag[:3])
+
+
+_STOP = ("ST", "GE", "IEA", "ISA", "GS")
+
+
+def _body(stream: SegmentStream, st: list[str], st_no: int, chk: EnvelopeChecker):
+    """Yield (first number, element lists) up to SE; checks SE01/SE02; pushes the rest back."""
+    while True:
+        item = stream.next_batch()
+        if item is None:
+            chk.error("file ends inside a transaction set (no SE)", None)
             return
-        if tag in ("ST", "GE", "IEA", "ISA", "GS"):
-            chk.error("transaction set has no SE trailer", stream.number, tag)
-            stream.pending = els
+        first, segs = item
+        ids = [e[0] for e in segs]
+        cut = ids.index("SE") if "SE" in ids else len(ids)
+        missing_se = False
+        for t in _STOP:
+            if t in ids:
+                k = ids.index(t)
+                if k < cut:
+                    cut, missing_se = k, True
+        if cut == len(ids):
+            yield first, segs
+            continue
+        if cut:
+            yield first, segs[:cut]
+        n = first + cut
+        stream.number = n
+        if missing_se:
+            chk.error("transaction set has no SE trailer", n, ids[cut])
+            stream.push(n, segs[cut:])
             return
-        yield els
-    chk.error("file ends inside a transaction set (no SE)", None)
+        se = segs[cut]
+        count = n - st_no + 1
+        if _int(_g(se, 1)) != count:
+            chk.error(f"SE01 says {_g(se, 1) or 'nothing'} segments, transaction has {count}", n, "SE", 1)
+        if _g(se, 2) != _g(st, 2):
+            chk.error("SE02 does not match ST02", n, "SE", 2)
+        stream.push(n + 1, segs[cut + 1 :])
+        return
 
 
 # ---------------------------------------------------------------- writing

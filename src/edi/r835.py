@@ -88,6 +88,14 @@ def parse_835_transaction(tx: RawTransaction, checker: EnvelopeChecker) -> Itera
     receiver_id = None
     comp_checked = False
     t = "ST"
+    first, segs, e = tx.st_number, [], None
+
+    def where() -> int:
+        # Locate the failing segment only when something failed: identity search in its batch.
+        for i, x in enumerate(segs):
+            if x is e:
+                return first + i
+        return first
 
     def _date(v: str):
         # A bad date is reported, not fatal: the money in the file is still readable
@@ -97,187 +105,188 @@ def parse_835_transaction(tx: RawTransaction, checker: EnvelopeChecker) -> Itera
         try:
             return d8(v)
         except X12ContentError:
-            issues.append(Issue("invalid date (expected CCYYMMDD)", stream.number, t, None, "error"))
+            issues.append(Issue("invalid date (expected CCYYMMDD)", where(), t, None, "error"))
             return None
     try:
-        for e in tx.body:
-            t = e[0]
-            if t == "CAS":
-                # One group per segment; triplets reason/amount/quantity at 2-4, 5-7, ... 17-19.
-                target = line.adjustments if line is not None else claim.adjustments
-                g = e[1]
-                n = len(e)
-                i = 2
-                while i < n:
-                    r = e[i]
-                    if r:
-                        q = e[i + 2] if i + 2 < n else ""
-                        target.append(Adjustment(g, r, _m(e[i + 1]), _m(q) if q else None))
-                    i += 3
-            elif t == "SVC":
-                if claim is None:
-                    raise X12ContentError("SVC before any CLP")
-                c1 = e[1]
-                parts = c1.split(comp)
-                if len(parts) == 1 and not comp_checked and len(c1) > 2:
-                    for alt in _ALT_COMPONENT:
-                        if alt != comp and alt in c1:
-                            issues.append(Issue(f"composite separator used '{alt}' differs from ISA16 '{comp}'; "
-                                                f"read with '{alt}'", stream.number, "SVC", 1, "error"))
-                            comp = alt
-                            parts = c1.split(comp)
-                            break
-                    comp_checked = True
-                n = len(e)
-                line = ServicePayment(
-                    parts[0],
-                    parts[1] if len(parts) > 1 else "",
-                    parts[2:6],
-                    _m(e[2]),
-                    _m(e[3]),
-                    (e[4] or None) if n > 4 else None,
-                    _m(e[5]) if n > 5 and e[5] else None,
-                    (e[6] or None) if n > 6 else None,
-                    _m(e[7]) if n > 7 and e[7] else None,
-                )
-                claim.lines.append(line)
-            elif t == "DTM":
-                q = e[1]
-                if line is not None:
-                    if q == "472" or q == "150":
-                        line.service_date = _date(e[2])
-                    elif q == "151":
-                        line.service_date_end = _date(e[2])
-                elif claim is not None:
-                    if q == "232":
-                        claim.statement_from = _date(e[2])
-                    elif q == "233":
-                        claim.statement_to = _date(e[2])
-                    elif q == "050":
-                        claim.received_date = _date(e[2])
-                elif q == "405":
-                    production_date = _date(e[2])
-            elif t == "REF":
-                if line is not None:
-                    if e[1] == "6R":
-                        line.line_control_number = e[2]
-                    else:
-                        line.references.append((e[1], e[2] if len(e) > 2 else ""))
-                elif claim is not None:
-                    claim.references.append((e[1], e[2] if len(e) > 2 else ""))
-                elif party is not None:
-                    party.references.append((e[1], e[2] if len(e) > 2 else ""))
-                elif e[1] == "EV":
-                    receiver_id = e[2]
-            elif t == "CLP":
-                if claim is not None:
-                    check_claim(claim, index, problems)
-                    claims_paid += claim.paid
-                    index += 1
-                    yield "claim", claim
-                elif rem is None:
-                    rem = _start(tx, payment, payer, payee, production_date, receiver_id, balance)
-                    yield "remittance", rem
-                party = line = None
-                n = len(e)
-                claim = ClaimPayment(
-                    e[1],
-                    e[2],
-                    _m(e[3]),
-                    _m(e[4]),
-                    _m(e[5]) if n > 5 and e[5] else None,
-                    (e[6] or None) if n > 6 else None,
-                    (e[7] or None) if n > 7 else None,
-                    (e[8] or None) if n > 8 else None,
-                    (e[9] or None) if n > 9 else None,
-                )
-                claim.header_number = header_number
-            elif t == "NM1":
-                if claim is not None and e[1] == "QC" and line is None:
+        for first, segs in tx.batches:
+            for e in segs:
+                t = e[0]
+                if t == "CAS":
+                    # One group per segment; triplets reason/amount/quantity at 2-4, 5-7, ... 17-19.
+                    target = line.adjustments if line is not None else claim.adjustments
+                    g = e[1]
                     n = len(e)
-                    claim.patient_last_name = e[3] if n > 3 else None
-                    claim.patient_first_name = (e[4] or None) if n > 4 else None
-                    claim.patient_id = (e[9] or None) if n > 9 else None
-            elif t == "LQ":
-                if line is not None and len(e) > 2:
-                    line.remarks.append(e[2])
-            elif t == "AMT":
-                if line is not None and e[1] == "B6":
-                    line.allowed_amount = _m(e[2])
-            elif t == "MOA" or t == "MIA":
-                if claim is not None:
-                    # Remark codes: MOA03-07, MIA05 and MIA20-23.
-                    idxs = (3, 4, 5, 6, 7) if t == "MOA" else (5, 20, 21, 22, 23)
-                    for i in idxs:
-                        if i < len(e) and e[i]:
-                            claim.remarks.append(e[i])
-            elif t == "LX":
-                if claim is not None:
-                    check_claim(claim, index, problems)
-                    claims_paid += claim.paid
-                    index += 1
-                    yield "claim", claim
-                    claim = None
-                elif rem is None:
-                    rem = _start(tx, payment, payer, payee, production_date, receiver_id, balance)
-                    yield "remittance", rem
-                party = line = None
-                header_number = e[1] if len(e) > 1 else None
-            elif t == "PLB":
-                if claim is not None:
-                    check_claim(claim, index, problems)
-                    claims_paid += claim.paid
-                    index += 1
-                    yield "claim", claim
-                    claim = None
-                elif rem is None:
-                    rem = _start(tx, payment, payer, payee, production_date, receiver_id, balance)
-                    yield "remittance", rem
-                party = line = None
-                prov = e[1]
-                period = _date(e[2]) if len(e) > 2 else None
-                i = 3
-                while i + 1 < len(e):
-                    if e[i]:
-                        reason, _, ref = e[i].partition(comp)
-                        amt = _m(e[i + 1])
-                        plb_total += amt
-                        rem.provider_adjustments.append(ProviderAdjustment(prov, period, reason, ref or None, amt))
-                    i += 2
-            elif t == "BPR":
-                n = len(e)
-                payment = Payment(
-                    e[1], _m(e[2]), e[3], e[4] if n > 4 else "", _date(e[16]) if n > 16 and e[16] else None,
-                    None, None, (e[5] or None) if n > 5 else None,
-                )
-            elif t == "TRN":
-                if payment is None:
-                    raise X12ContentError("TRN before BPR")
-                payment.trace_number = e[2]
-                payment.originator_id = (e[3] or None) if len(e) > 3 else None
-            elif t == "N1":
-                n = len(e)
-                party = Party(e[2] if n > 2 else "", (e[3] or None) if n > 3 else None, (e[4] or None) if n > 4 else None)
-                if e[1] == "PR":
-                    payer = party
-                elif e[1] == "PE":
-                    payee = party
-            elif t == "N4":
-                if party is not None and claim is None:
-                    old = party.address
+                    i = 2
+                    while i < n:
+                        r = e[i]
+                        if r:
+                            q = e[i + 2] if i + 2 < n else ""
+                            target.append(Adjustment(g, r, _m(e[i + 1]), _m(q) if q else None))
+                        i += 3
+                elif t == "SVC":
+                    if claim is None:
+                        raise X12ContentError("SVC before any CLP")
+                    c1 = e[1]
+                    parts = c1.split(comp)
+                    if len(parts) == 1 and not comp_checked and len(c1) > 2:
+                        for alt in _ALT_COMPONENT:
+                            if alt != comp and alt in c1:
+                                issues.append(Issue(f"composite separator used '{alt}' differs from ISA16 '{comp}'; "
+                                                    f"read with '{alt}'", where(), "SVC", 1, "error"))
+                                comp = alt
+                                parts = c1.split(comp)
+                                break
+                        comp_checked = True
                     n = len(e)
-                    party.address = Address(
-                        old.line1 if old else "", e[1], e[2] if n > 2 else "", e[3] if n > 3 else "",
-                        old.line2 if old else None, (e[4] or None) if n > 4 else None,
+                    line = ServicePayment(
+                        parts[0],
+                        parts[1] if len(parts) > 1 else "",
+                        parts[2:6],
+                        _m(e[2]),
+                        _m(e[3]),
+                        (e[4] or None) if n > 4 else None,
+                        _m(e[5]) if n > 5 and e[5] else None,
+                        (e[6] or None) if n > 6 else None,
+                        _m(e[7]) if n > 7 and e[7] else None,
                     )
-            elif t == "N3":
-                if party is not None and claim is None:
-                    party.address = Address(e[1], "", "", "", (e[2] or None) if len(e) > 2 else None)
-            elif t == "PER":
-                if party is not None:
+                    claim.lines.append(line)
+                elif t == "DTM":
+                    q = e[1]
+                    if line is not None:
+                        if q == "472" or q == "150":
+                            line.service_date = _date(e[2])
+                        elif q == "151":
+                            line.service_date_end = _date(e[2])
+                    elif claim is not None:
+                        if q == "232":
+                            claim.statement_from = _date(e[2])
+                        elif q == "233":
+                            claim.statement_to = _date(e[2])
+                        elif q == "050":
+                            claim.received_date = _date(e[2])
+                    elif q == "405":
+                        production_date = _date(e[2])
+                elif t == "REF":
+                    if line is not None:
+                        if e[1] == "6R":
+                            line.line_control_number = e[2]
+                        else:
+                            line.references.append((e[1], e[2] if len(e) > 2 else ""))
+                    elif claim is not None:
+                        claim.references.append((e[1], e[2] if len(e) > 2 else ""))
+                    elif party is not None:
+                        party.references.append((e[1], e[2] if len(e) > 2 else ""))
+                    elif e[1] == "EV":
+                        receiver_id = e[2]
+                elif t == "CLP":
+                    if claim is not None:
+                        check_claim(claim, index, problems)
+                        claims_paid += claim.paid
+                        index += 1
+                        yield "claim", claim
+                    elif rem is None:
+                        rem = _start(tx, payment, payer, payee, production_date, receiver_id, balance)
+                        yield "remittance", rem
+                    party = line = None
                     n = len(e)
-                    party.contacts.append((e[1], e[2] if n > 2 else "", e[4] if n > 4 else ""))
-            # TS3, TS2, CUR, RDM, QTY, DTM others: informational, not modelled.
+                    claim = ClaimPayment(
+                        e[1],
+                        e[2],
+                        _m(e[3]),
+                        _m(e[4]),
+                        _m(e[5]) if n > 5 and e[5] else None,
+                        (e[6] or None) if n > 6 else None,
+                        (e[7] or None) if n > 7 else None,
+                        (e[8] or None) if n > 8 else None,
+                        (e[9] or None) if n > 9 else None,
+                    )
+                    claim.header_number = header_number
+                elif t == "NM1":
+                    if claim is not None and e[1] == "QC" and line is None:
+                        n = len(e)
+                        claim.patient_last_name = e[3] if n > 3 else None
+                        claim.patient_first_name = (e[4] or None) if n > 4 else None
+                        claim.patient_id = (e[9] or None) if n > 9 else None
+                elif t == "LQ":
+                    if line is not None and len(e) > 2:
+                        line.remarks.append(e[2])
+                elif t == "AMT":
+                    if line is not None and e[1] == "B6":
+                        line.allowed_amount = _m(e[2])
+                elif t == "MOA" or t == "MIA":
+                    if claim is not None:
+                        # Remark codes: MOA03-07, MIA05 and MIA20-23.
+                        idxs = (3, 4, 5, 6, 7) if t == "MOA" else (5, 20, 21, 22, 23)
+                        for i in idxs:
+                            if i < len(e) and e[i]:
+                                claim.remarks.append(e[i])
+                elif t == "LX":
+                    if claim is not None:
+                        check_claim(claim, index, problems)
+                        claims_paid += claim.paid
+                        index += 1
+                        yield "claim", claim
+                        claim = None
+                    elif rem is None:
+                        rem = _start(tx, payment, payer, payee, production_date, receiver_id, balance)
+                        yield "remittance", rem
+                    party = line = None
+                    header_number = e[1] if len(e) > 1 else None
+                elif t == "PLB":
+                    if claim is not None:
+                        check_claim(claim, index, problems)
+                        claims_paid += claim.paid
+                        index += 1
+                        yield "claim", claim
+                        claim = None
+                    elif rem is None:
+                        rem = _start(tx, payment, payer, payee, production_date, receiver_id, balance)
+                        yield "remittance", rem
+                    party = line = None
+                    prov = e[1]
+                    period = _date(e[2]) if len(e) > 2 else None
+                    i = 3
+                    while i + 1 < len(e):
+                        if e[i]:
+                            reason, _, ref = e[i].partition(comp)
+                            amt = _m(e[i + 1])
+                            plb_total += amt
+                            rem.provider_adjustments.append(ProviderAdjustment(prov, period, reason, ref or None, amt))
+                        i += 2
+                elif t == "BPR":
+                    n = len(e)
+                    payment = Payment(
+                        e[1], _m(e[2]), e[3], e[4] if n > 4 else "", _date(e[16]) if n > 16 and e[16] else None,
+                        None, None, (e[5] or None) if n > 5 else None,
+                    )
+                elif t == "TRN":
+                    if payment is None:
+                        raise X12ContentError("TRN before BPR")
+                    payment.trace_number = e[2]
+                    payment.originator_id = (e[3] or None) if len(e) > 3 else None
+                elif t == "N1":
+                    n = len(e)
+                    party = Party(e[2] if n > 2 else "", (e[3] or None) if n > 3 else None, (e[4] or None) if n > 4 else None)
+                    if e[1] == "PR":
+                        payer = party
+                    elif e[1] == "PE":
+                        payee = party
+                elif t == "N4":
+                    if party is not None and claim is None:
+                        old = party.address
+                        n = len(e)
+                        party.address = Address(
+                            old.line1 if old else "", e[1], e[2] if n > 2 else "", e[3] if n > 3 else "",
+                            old.line2 if old else None, (e[4] or None) if n > 4 else None,
+                        )
+                elif t == "N3":
+                    if party is not None and claim is None:
+                        party.address = Address(e[1], "", "", "", (e[2] or None) if len(e) > 2 else None)
+                elif t == "PER":
+                    if party is not None:
+                        n = len(e)
+                        party.contacts.append((e[1], e[2] if n > 2 else "", e[4] if n > 4 else ""))
+                # TS3, TS2, CUR, RDM, QTY, DTM others: informational, not modelled.
         if claim is not None:
             check_claim(claim, index, problems)
             claims_paid += claim.paid
@@ -290,15 +299,19 @@ def parse_835_transaction(tx: RawTransaction, checker: EnvelopeChecker) -> Itera
         balance.claims_checked = index
     except X12Error as ex:
         if ex.segment_number is None:
-            ex.segment_number, ex.segment_id = stream.number, t
+            ex.segment_number, ex.segment_id = where(), t
+            ex.position = stream.position_of(ex.segment_number)
             ex.args = (str(ex),)
         raise
     except (InvalidOperation, ValueError):
-        raise X12ContentError("invalid decimal number", segment_number=stream.number, segment_id=t) from None
+        n = where()
+        raise X12ContentError("invalid decimal number", segment_number=n, segment_id=t,
+                              position=stream.position_of(n)) from None
     except (IndexError, AttributeError):
         # AttributeError: a loop-level segment (CAS, ...) where its parent loop is missing.
+        n = where()
         raise X12ContentError("segment is missing a required element or is out of place",
-                              segment_number=stream.number, segment_id=t) from None
+                              segment_number=n, segment_id=t, position=stream.position_of(n)) from None
     rem.issues = checker.issues[first_issue:] + issues
     yield "end", rem
 
