@@ -101,12 +101,9 @@ class LoginController(Controller):
         if found is None:
             await asyncio.to_thread(cred.verify_password, None, data.password or "")  # same cost as a real check
             return _login_page(request, "Invalid e-mail or password, or the account is locked.", 401)
-        agency_id, user_id = found
-        async with db.sessions.aagency_unit(AgencyScope(agency_id)) as s:
-            outcome = await s.run_sync(identity.check_password, agency_id, user_id, data.password or "")
-            if outcome.ok:
-                cookie, _ = await s.run_sync(identity.start_web_session, agency_id, user_id,
-                                             mfa_pending=outcome.mfa_required)
+        # argon2 is deliberately slow: verify on a worker thread with a sync unit of
+        # work instead of blocking the event loop.
+        outcome, cookie = await asyncio.to_thread(_password_login, db, *found, data.password or "")
         if not outcome.ok:
             return _login_page(request, "Invalid e-mail or password, or the account is locked.", 401)
         response = Redirect("/login/totp" if outcome.mfa_required else "/", status_code=303)
@@ -160,6 +157,15 @@ class LoginController(Controller):
         if not isinstance(principal, Principal) or principal.kind != "user":
             return Redirect("/login", status_code=303)
         return Template("home.html", context={"role": principal.role.value, "csrf_token": principal.csrf_token})
+
+
+def _password_login(db, agency_id: uuid.UUID, user_id: uuid.UUID, password: str):  # noqa: ANN001, ANN202
+    cookie = None
+    with db.sessions.agency_unit(AgencyScope(agency_id)) as s:
+        outcome = identity.check_password(s, agency_id, user_id, password)
+        if outcome.ok:
+            cookie, _ = identity.start_web_session(s, agency_id, user_id, mfa_pending=outcome.mfa_required)
+    return outcome, cookie
 
 
 async def _pending_session(request: Request):  # noqa: ANN202
