@@ -1,0 +1,100 @@
+"""EDI benchmark (not a test): 835 parse+balance and 837P write, against pyx12 and a bare split.
+
+Usage: .venv/bin/python benchmarks/bench_edi.py [--claims N] [--pyx12-claims M]
+
+Generates the files into a temp dir by streaming writes, then in one run prints:
+  - 835 claims/second parsed and balance-checked (edi.r835.iter_835)
+  - 837P claims/second written (edi.w837.write_837, streamed to a file)
+  - the ratio of each to (a) pyx12 validating the same file and (b) a bare pass
+    that reads the file and does str.split on the segment terminator and then on
+    the element separator for every segment (the least any X12 reader must do).
+pyx12 runs at a few hundred claims/s, so by default it validates the first file
+of --pyx12-claims claims generated the same way and its rate is used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests" / "edi")]
+
+from edi.pyx12_oracle import validate_with_pyx12  # noqa: E402
+from edi.r835 import iter_835  # noqa: E402
+from edi_bigfiles import write_big_835, write_big_837p  # noqa: E402
+
+
+def best(fn, repeat: int = 3) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def bare_split(path: Path) -> None:
+    text = path.read_text()
+    for seg in text.split("~"):
+        seg.split("*")
+
+
+def parse_835(path: Path) -> None:
+    n = 0
+    for kind, obj in iter_835(path):
+        if kind == "claim":
+            n += 1
+        elif kind == "end":
+            assert obj.balance.ok
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--claims", type=int, default=20000)
+    ap.add_argument("--pyx12-claims", type=int, default=1000)
+    args = ap.parse_args()
+    n, m = args.claims, args.pyx12_claims
+    with tempfile.TemporaryDirectory() as d:
+        d = Path(d)
+        f835, f837 = d / "big.835", d / "big.837"
+        write_big_835(f835, n)
+        t837 = best(lambda: write_big_837p(f837, n))
+        s835, s837 = f835.stat().st_size, f837.stat().st_size
+        t_parse = best(lambda: parse_835(f835))
+        t_split835 = best(lambda: bare_split(f835))
+        t_split837 = best(lambda: bare_split(f837))
+        # pyx12 on files generated the same way (m claims), read as text like pyx12 needs.
+        p835, p837 = d / "p.835", d / "p.837"
+        write_big_835(p835, m)
+        write_big_837p(p837, m)
+        txt835, txt837 = p835.read_text(), p837.read_text()
+        t = time.perf_counter()
+        r1 = validate_with_pyx12(txt835)
+        t_pyx835 = time.perf_counter() - t
+        t = time.perf_counter()
+        r2 = validate_with_pyx12(txt837)
+        t_pyx837 = time.perf_counter() - t
+
+    rate = lambda claims, secs: claims / secs  # noqa: E731
+    parse_rate, write_rate = rate(n, t_parse), rate(n, t837)
+    split835, split837 = rate(n, t_split835), rate(n, t_split837)
+    pyx835, pyx837 = rate(m, t_pyx835), rate(m, t_pyx837)
+    print(f"files: 835 {n} claims {s835 / 1e6:.1f} MB; 837P {n} claims {s837 / 1e6:.1f} MB; "
+          f"pyx12 on {m}-claim files (valid: 835 {r1.ok}, 837P {r2.ok})")
+    print(f"835 parse + balance : {parse_rate:>10,.0f} claims/s | x{parse_rate / pyx835:,.0f} pyx12 ({pyx835:,.0f}/s)"
+          f" | {parse_rate / split835:.2f} of bare split ({split835:,.0f}/s)")
+    print(f"837P write          : {write_rate:>10,.0f} claims/s | x{write_rate / pyx837:,.0f} pyx12 ({pyx837:,.0f}/s)"
+          f" | {write_rate / split837:.2f} of bare split ({split837:,.0f}/s)")
+    goal_split = parse_rate / split835 >= 0.5
+    goal_pyx = parse_rate / pyx835 >= 50
+    print(f"goals: 835 >= 0.5x bare split: {'MET' if goal_split else 'NOT MET'}; "
+          f">= 50x pyx12: {'MET' if goal_pyx else 'NOT MET'}")
+
+
+if __name__ == "__main__":
+    main()
