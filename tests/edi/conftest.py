@@ -1,26 +1,12 @@
-"""Shared fixtures for the edi tests: where the public sample corpus lives."""
+"""Fixtures for the edi tests (no database needed)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-
-def samples_dir() -> Path:
-    env = os.environ.get("X12_SAMPLES_DIR")
-    if env:
-        return Path(env)
-    # tests/edi/conftest.py -> repo root is parents[2]; the corpus sits next to the repo.
-    return (Path(__file__).resolve().parents[2] / ".." / "shared" / "x12-samples").resolve()
-
-
-def sample_files() -> list[Path]:
-    root = samples_dir()
-    if not root.is_dir():
-        return []
-    return sorted(p for p in root.rglob("*") if p.is_file() and p.name != "SOURCES.md")
+from edi_samples import samples_dir
 
 
 @pytest.fixture(scope="session")

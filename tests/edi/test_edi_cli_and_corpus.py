@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from agency.cli.edi import command
-from conftest import sample_files, samples_dir
+from edi_samples import sample_files, samples_dir
 from edi.errors import X12ParseError, X12SyntaxError
 from edi.reader import read_file
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import sample_files
+from edi_samples import sample_files
 from edi.envelope import sanitize
 from edi.errors import X12ParseError
 from edi.r837 import read_837
