@@ -222,3 +222,19 @@ def fill_path(pattern: str, params: dict) -> str:
     import re
 
     return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: str(params[m.group(1)]), pattern)
+
+
+@pytest.fixture(scope="session")
+def samples():
+    """The public X12 sample corpus (../shared/x12-samples beside the repo, or $X12_SAMPLES_DIR).
+
+    Lives here rather than in tests/edi/conftest.py: a second conftest module
+    would shadow this one for tests that import helpers from it."""
+    import os
+    from pathlib import Path
+
+    env = os.environ.get("X12_SAMPLES_DIR")
+    root = Path(env) if env else (Path(__file__).resolve().parents[1] / ".." / "shared" / "x12-samples").resolve()
+    if not root.is_dir():
+        pytest.skip(f"sample corpus not found at {root} (set X12_SAMPLES_DIR)")
+    return root

@@ -12,11 +12,13 @@ the same request replays the stored response (header ``Idempotent-Replayed:
 true``); the same key with a different request is a 422 problem. A concurrent
 duplicate waits on the key's unique index and then replays.
 
-Practice routes keep the stored response in a tenant table (it may hold PHI).
+Practice routes keep the stored response in a tenant table, sealed with the
+practice's data key like any other PHI (a created patient's response holds PHI).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from collections.abc import Awaitable, Callable
@@ -74,14 +76,37 @@ def _claim(session: Session, ctx: AgencyContext, key: str, fingerprint: str):  #
     return row
 
 
-def _replay(row, fingerprint: str) -> Response:  # noqa: ANN001
+_TABLE, _COLUMN = "idempotency_record", "body"
+
+
+def _cipher(request: Request):  # noqa: ANN202
+    from agency.keys.runtime import cipher_for
+
+    return cipher_for(request.app.state.db)
+
+
+async def _seal(request: Request, ctx: AgencyContext, row: Any, body: bytes) -> bytes:
+    if not isinstance(ctx, PracticeContext):
+        return body  # agency routes hold no PHI
+    sealed = await asyncio.to_thread(_cipher(request).seal_bytes, ctx.practice_id, _TABLE, _COLUMN, row.id, body)
+    return sealed.blob
+
+
+async def _open(request: Request, ctx: AgencyContext, row: Any) -> bytes:
+    if not row.body or not isinstance(ctx, PracticeContext):
+        return row.body or b""
+    return await asyncio.to_thread(_cipher(request).open_bytes, ctx.practice_id, _TABLE, _COLUMN, row.id,
+                                   bytes(row.body))
+
+
+async def _replay(request: Request, ctx: AgencyContext, row, fingerprint: str) -> Response:  # noqa: ANN001
     if row.fingerprint != fingerprint:
         raise Unprocessable("This Idempotency-Key was already used with a different request.",
                             extra={"idempotency_key_reused": True})
     if row.status_code is None:
         raise Conflict("A request with this Idempotency-Key is still in progress; retry later.")
-    return Response(row.body or b"", status_code=row.status_code, media_type=row.content_type or JSON,
-                    headers={"Idempotent-Replayed": "true"})
+    return Response(await _open(request, ctx, row), status_code=row.status_code,
+                    media_type=row.content_type or JSON, headers={"Idempotent-Replayed": "true"})
 
 
 async def idempotent(request: Request, ctx: AgencyContext,
@@ -95,15 +120,15 @@ async def idempotent(request: Request, ctx: AgencyContext,
     fingerprint = _fingerprint(request, await request.body())
     existing = await ctx.session.run_sync(_lookup, ctx, key)
     if existing is not None:
-        return _replay(existing, fingerprint)
+        return await _replay(request, ctx, existing, fingerprint)
     row = await ctx.session.run_sync(_claim, ctx, key, fingerprint)
     if row is None:  # a concurrent request with this key committed first
         existing = await ctx.session.run_sync(_lookup, ctx, key)
         if existing is None:
             raise Conflict("A request with this Idempotency-Key is in progress; retry later.")
-        return _replay(existing, fingerprint)
+        return await _replay(request, ctx, existing, fingerprint)
     status, payload = await create()
     body = msgspec.json.encode(payload)
-    row.status_code, row.content_type, row.body = status, JSON, body
+    row.status_code, row.content_type, row.body = status, JSON, await _seal(request, ctx, row, body)
     await ctx.session.flush()
     return Response(body, status_code=status, media_type=JSON)

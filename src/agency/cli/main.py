@@ -8,6 +8,7 @@ are imported lazily so that ``agency edi parse`` does not pay for the web stack.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 
 import click
