@@ -97,6 +97,20 @@ def parse_835_transaction(tx: RawTransaction, checker: EnvelopeChecker) -> Itera
                 return first + i
         return first
 
+    def boundary() -> Iterator[tuple[str, object]]:
+        """A claim, LX, PLB or SE ends the open claim (balance-check and emit it);
+        before the first claim it ends the header, so the remittance is emitted."""
+        nonlocal claim, claims_paid, index, rem
+        if claim is not None:
+            check_claim(claim, index, problems)
+            claims_paid += claim.paid
+            index += 1
+            yield "claim", claim
+            claim = None
+        elif rem is None:
+            rem = _start(tx, payment, payer, payee, production_date, receiver_id, balance)
+            yield "remittance", rem
+
     def _date(v: str):
         # A bad date is reported, not fatal: the money in the file is still readable
         # (managed-care.835 carries BPR16 = 20002316).
@@ -179,14 +193,7 @@ def parse_835_transaction(tx: RawTransaction, checker: EnvelopeChecker) -> Itera
                     elif e[1] == "EV":
                         receiver_id = e[2]
                 elif t == "CLP":
-                    if claim is not None:
-                        check_claim(claim, index, problems)
-                        claims_paid += claim.paid
-                        index += 1
-                        yield "claim", claim
-                    elif rem is None:
-                        rem = _start(tx, payment, payer, payee, production_date, receiver_id, balance)
-                        yield "remittance", rem
+                    yield from boundary()
                     party = line = None
                     n = len(e)
                     claim = ClaimPayment(
@@ -221,27 +228,11 @@ def parse_835_transaction(tx: RawTransaction, checker: EnvelopeChecker) -> Itera
                             if i < len(e) and e[i]:
                                 claim.remarks.append(e[i])
                 elif t == "LX":
-                    if claim is not None:
-                        check_claim(claim, index, problems)
-                        claims_paid += claim.paid
-                        index += 1
-                        yield "claim", claim
-                        claim = None
-                    elif rem is None:
-                        rem = _start(tx, payment, payer, payee, production_date, receiver_id, balance)
-                        yield "remittance", rem
+                    yield from boundary()
                     party = line = None
                     header_number = e[1] if len(e) > 1 else None
                 elif t == "PLB":
-                    if claim is not None:
-                        check_claim(claim, index, problems)
-                        claims_paid += claim.paid
-                        index += 1
-                        yield "claim", claim
-                        claim = None
-                    elif rem is None:
-                        rem = _start(tx, payment, payer, payee, production_date, receiver_id, balance)
-                        yield "remittance", rem
+                    yield from boundary()
                     party = line = None
                     prov = e[1]
                     period = _date(e[2]) if len(e) > 2 else None
@@ -287,14 +278,7 @@ def parse_835_transaction(tx: RawTransaction, checker: EnvelopeChecker) -> Itera
                         n = len(e)
                         party.contacts.append((e[1], e[2] if n > 2 else "", e[4] if n > 4 else ""))
                 # TS3, TS2, CUR, RDM, QTY, DTM others: informational, not modelled.
-        if claim is not None:
-            check_claim(claim, index, problems)
-            claims_paid += claim.paid
-            index += 1
-            yield "claim", claim
-        if rem is None:
-            rem = _start(tx, payment, payer, payee, production_date, receiver_id, balance)
-            yield "remittance", rem
+        yield from boundary()
         check_transaction(claims_paid, plb_total, rem.payment.amount, problems)
         balance.claims_checked = index
     except X12Error as ex:
