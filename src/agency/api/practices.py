@@ -90,7 +90,7 @@ async def list_locations(practice_ctx: PracticeContext) -> list[LocationOut]:
 
 @get("/locations/{location_id:uuid}", opt={"audit": "read"}, guards=[requires(Perm.PRACTICE_READ)])
 async def get_location(practice_ctx: PracticeContext, location_id: uuid.UUID) -> LocationOut:
-    row = await practice_ctx.run(lambda s: s.get(ServiceLocation, (practice_ctx.practice_id, location_id)))
+    row = await practice_ctx.run(lambda s: PracticeRepository(s).location(practice_ctx.practice_id, location_id))
     if row is None:
         raise NotFound()
     await practice_ctx.audit("read", "service_location", row.id)
@@ -106,7 +106,7 @@ async def list_providers(practice_ctx: PracticeContext) -> list[ProviderOut]:
 
 @get("/providers/{provider_id:uuid}", opt={"audit": "read"}, guards=[requires(Perm.PRACTICE_READ)])
 async def get_provider(practice_ctx: PracticeContext, provider_id: uuid.UUID) -> ProviderOut:
-    row = await practice_ctx.run(lambda s: s.get(RenderingProvider, (practice_ctx.practice_id, provider_id)))
+    row = await practice_ctx.run(lambda s: PracticeRepository(s).provider(practice_ctx.practice_id, provider_id))
     if row is None:
         raise NotFound()
     await practice_ctx.audit("read", "rendering_provider", row.id)

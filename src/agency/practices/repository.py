@@ -30,6 +30,12 @@ class PracticeRepository:
                 .order_by(ServiceLocation.code))
         return list(self.session.scalars(stmt))
 
+    def location(self, tenant_id: uuid.UUID, location_id: uuid.UUID) -> ServiceLocation | None:
+        return self.session.get(ServiceLocation, (tenant_id, location_id))
+
+    def provider(self, tenant_id: uuid.UUID, provider_id: uuid.UUID) -> RenderingProvider | None:
+        return self.session.get(RenderingProvider, (tenant_id, provider_id))
+
     def providers(self, tenant_id: uuid.UUID) -> list[RenderingProvider]:
         stmt = (sa.select(RenderingProvider).where(RenderingProvider.tenant_id == tenant_id)
                 .order_by(RenderingProvider.last_name))
