@@ -46,6 +46,7 @@ class Perm(str, Enum):
     USERS_MANAGE = "users:manage"     # users, roles, assignments (agency admin)
     TOKENS_MANAGE = "tokens:manage"   # API tokens (agency admin)
     AUDIT_READ = "audit:read"         # query and export the audit trail (agency admin)
+    SETUP_WRITE = "setup:write"       # practice setup and the agency payer directory (agency admin)
     CLEARINGHOUSE_MANAGE = "clearinghouse:manage"  # clearinghouse connections and credentials (agency admin)
 
 
