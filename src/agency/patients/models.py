@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from agency.db.base import Base, TenantMixin, created_at_column
+from agency.practices import models as _practices  # noqa: F401  (payer, practice FK targets)
 from tenants.crypto.sealing import Sealed
 from tenants.crypto.sqltypes import SealedBytes
 
@@ -45,7 +46,7 @@ class PatientCoverage(TenantMixin, Base):
 
     patient_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, nullable=False)
     rank: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False)
-    payer_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    payer_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid, sa.ForeignKey("payer.id"))
     member_id: Mapped[Sealed] = mapped_column(SealedBytes, nullable=False)
     group_number: Mapped[Sealed | None] = mapped_column(SealedBytes)
     relationship_code: Mapped[str] = mapped_column(sa.String(2), nullable=False, default="18")

@@ -1,0 +1,1 @@
+"""The agency payer directory (agency-level reference data, no PHI)."""
