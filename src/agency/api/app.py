@@ -28,6 +28,7 @@ from agency.api.request_id import RequestIdMiddleware
 from agency.audit import api as audit_api
 from agency.db.runtime import Database
 from agency.identity import api as identity_api
+from agency.payers import api as payers_api
 from agency.settings import Settings, get_settings
 from agency.worker.broker import InProcessWorker, is_in_process, setup_broker
 
@@ -43,7 +44,8 @@ def api_v1_router() -> Router:
         guards=[authenticated],
         dependencies={"practice_ctx": Provide(provide_practice_context),
                       "agency_ctx": Provide(provide_agency_context)},
-        route_handlers=[*identity_api.ROUTES, list_practices, practice_router(), *audit_api.ROUTES],
+        route_handlers=[*identity_api.ROUTES, list_practices, practice_router(), *audit_api.ROUTES,
+                        *payers_api.ROUTES],
     )
 
 
