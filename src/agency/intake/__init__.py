@@ -1,0 +1,1 @@
+"""Bulk intake of encounters from CSV files, imported by a background job."""
