@@ -14,6 +14,10 @@ SEALED_COLUMNS: dict[str, tuple[str, ...]] = {
     "edi_file": ("content",),
     # A replayed response of a practice route can carry PHI, so it is sealed too.
     "idempotency_record": ("body",),
+    "encounter": ("note",),
+    "encounter_attachment": ("filename", "content"),
+    "intake_batch": ("filename", "content"),
+    "intake_error": ("reason",),
 }
 
 # BYTEA columns that are not ciphertext, with the reason.
