@@ -49,3 +49,30 @@ def make_billing_provider(db, scope, **kw) -> BillingProvider:
 BILLING_BODY = {"name": "Springfield Family Medicine", "tin": "123456789", "taxonomy": "207Q00000X",
                 "address_line1": "1 Main St", "city": "Springfield", "state": "IL", "zip": "627011234",
                 "phone": "2175550100"}
+
+
+def make_enrollment(db, scope, payer=None, bp=None):
+    from agency.practices.models import PayerEnrollment
+
+    payer = payer or make_payer(db, scope.agency_id)
+    bp = bp or make_billing_provider(db, scope)
+    enr = PayerEnrollment(tenant_id=scope.tenant_id, id=new_id(), payer_id=payer.id, billing_provider_id=bp.id,
+                          status="active")
+    with db.sessions.tenant_unit(scope) as s:
+        s.add(enr)
+    return enr, payer, bp
+
+
+def make_fee(db, scope, code="99213", modifier="", amount="125.00", effective_from="2026-01-01",
+             effective_to=None):
+    from datetime import date
+    from decimal import Decimal
+
+    from agency.practices.models import FeeScheduleEntry
+
+    fee = FeeScheduleEntry(tenant_id=scope.tenant_id, id=new_id(), procedure_code=code, modifier=modifier,
+                           amount=Decimal(amount), effective_from=date.fromisoformat(effective_from),
+                           effective_to=date.fromisoformat(effective_to) if effective_to else None)
+    with db.sessions.tenant_unit(scope) as s:
+        s.add(fee)
+    return fee

@@ -1,4 +1,5 @@
-"""Practice listing and practice setup (locations, rendering providers).
+"""Practice listing and practice setup (locations, rendering providers); the setup
+writes, billing providers, enrollments and fee schedule are in ``agency.practices.api``.
 
 ``GET /api/v1/practices`` lists what the policy lets the caller see; everything
 under ``/api/v1/practices/{practice_id}`` goes through the ``practice_access``
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import uuid
 
-import msgspec
 from litestar import Router, get
 
 from agency.api.dependencies import AgencyContext, PracticeContext
@@ -26,29 +26,15 @@ from agency.identity.policy import Perm
 from agency.identity.schemas import PageOut, PracticeOut
 from agency.practices.models import Practice, RenderingProvider, ServiceLocation
 from agency.practices.repository import PracticeRepository
-
-
-class LocationOut(msgspec.Struct):
-    id: uuid.UUID
-    code: str
-    name: str
-    place_of_service: str
-
-
-class ProviderOut(msgspec.Struct):
-    id: uuid.UUID
-    npi: str
-    first_name: str
-    last_name: str
-    taxonomy: str | None
+from agency.practices.schemas import LocationOut, ProviderOut
 
 
 def _loc(x: ServiceLocation) -> LocationOut:
-    return LocationOut(x.id, x.code, x.name, x.place_of_service)
+    return LocationOut.of(x)
 
 
 def _prov(x: RenderingProvider) -> ProviderOut:
-    return ProviderOut(x.id, x.npi, x.first_name, x.last_name, x.taxonomy)
+    return ProviderOut.of(x)
 
 
 @get("/practices", tags=["practices"], guards=[requires(Perm.PRACTICE_READ)])
@@ -116,6 +102,8 @@ async def get_provider(practice_ctx: PracticeContext, provider_id: uuid.UUID) ->
 def practice_router(extra_handlers: list | None = None) -> Router:
     """Everything under ``/api/v1/practices/{practice_id:uuid}``: the practice_access
     guard runs first (404 for an invisible practice), then handler guards (403)."""
+    from agency.practices.api import ROUTES as SETUP_ROUTES
+
     return Router(path="/practices/{practice_id:uuid}", guards=[practice_access], tags=["practices"],
                   route_handlers=[get_practice, list_locations, get_location, list_providers, get_provider,
-                                  *(extra_handlers or [])])
+                                  *SETUP_ROUTES, *(extra_handlers or [])])
