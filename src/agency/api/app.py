@@ -26,6 +26,8 @@ from agency.api.practices import list_practices, practice_router
 from agency.api.problems import EXCEPTION_HANDLERS
 from agency.api.request_id import RequestIdMiddleware
 from agency.audit import api as audit_api
+from agency.clearinghouse import api as clearinghouse_api
+from agency.coding import api as coding_api
 from agency.db.runtime import Database
 from agency.identity import api as identity_api
 from agency.payers import api as payers_api
@@ -45,7 +47,9 @@ def api_v1_router() -> Router:
         dependencies={"practice_ctx": Provide(provide_practice_context),
                       "agency_ctx": Provide(provide_agency_context)},
         route_handlers=[*identity_api.ROUTES, list_practices, practice_router(), *audit_api.ROUTES,
-                        *payers_api.ROUTES],
+                        *clearinghouse_api.ROUTES,
+                        *payers_api.ROUTES,
+                        coding_api.coding_router()],
     )
 
 

@@ -2,6 +2,7 @@
 
 from agency.db.base import Base
 from agency.codesets import models as _codesets  # noqa: F401
+from agency.coding import models as _coding  # noqa: F401
 from agency.patients import models as _patients  # noqa: F401
 from agency.practices import models as _practices  # noqa: F401
 from agency.payers import models as _payers  # noqa: F401

@@ -14,6 +14,9 @@ SEALED_COLUMNS: dict[str, tuple[str, ...]] = {
     "edi_file": ("content",),
     # A replayed response of a practice route can carry PHI, so it is sealed too.
     "idempotency_record": ("body",),
+    # A coder's reason and the query thread may quote the chart.
+    "coding_change": ("reason",),
+    "coding_query_message": ("body",),
     "encounter": ("note",),
     "encounter_attachment": ("filename", "content"),
     "intake_batch": ("filename", "content"),
