@@ -10,6 +10,7 @@ from agency.payers import models as _payers  # noqa: F401
 from agency.identity import models as _identity  # noqa: F401
 from agency.audit import models as _audit  # noqa: F401
 from agency.api import idempotency_models as _idempotency  # noqa: F401
+from agency.scrubber import models as _scrubber  # noqa: F401
 from agency.clearinghouse import models as _clearinghouse  # noqa: F401
 from agency.encounters import models as _encounters  # noqa: F401
 from agency.intake import models as _intake  # noqa: F401
