@@ -24,6 +24,7 @@ COMMAND_MODULES: dict[str, str] = {
     "audit": "agency.cli.audit",
     "users": "agency.cli.users",
     "codes": "agency.cli.codes",
+    "scrubber": "agency.cli.scrubber",
     "clearinghouse-sim": "agency.cli.clearinghouse_sim",
 }
 
