@@ -92,3 +92,43 @@ def get_json(url: str, timeout: float = 2) -> tuple[int, dict]:
             return resp.status, json.loads(resp.read())
     except urllib.error.HTTPError as err:
         return err.code, json.loads(err.read())
+
+
+# --- encounters and intake (issue 6) ---------------------------------------------
+
+@dataclass(frozen=True)
+class PracticeSetup:
+    provider_id: uuid.UUID
+    npi: str
+    location_id: uuid.UUID
+    location_code: str
+    payer_code: str
+
+
+def npi_with_check_digit(nine: str) -> str:
+    total = 24
+    for i, ch in enumerate(reversed(nine)):
+        d = int(ch) * (2 if i % 2 == 0 else 1)
+        total += d - 9 if d > 9 else d
+    return nine + str((10 - total % 10) % 10)
+
+
+def make_practice_setup(db, scope) -> PracticeSetup:
+    """A rendering provider, a service location (POS 11) and an agency payer."""
+    from agency.db.base import new_id
+    from agency.payers.models import Payer
+    from agency.practices.models import RenderingProvider, ServiceLocation
+    from tenants.scope import AgencyScope
+
+    npi = npi_with_check_digit(str(100000000 + uuid.uuid4().int % 800000000)[:9])
+    code = f"LOC{uuid.uuid4().hex[:6].upper()}"
+    payer_code = f"P{uuid.uuid4().hex[:8].upper()}"
+    prov, loc = new_id(), new_id()
+    with db.sessions.tenant_unit(scope) as s:
+        s.add(ServiceLocation(tenant_id=scope.tenant_id, id=loc, code=code, name="Main clinic", place_of_service="11"))
+        s.flush()
+        s.add(RenderingProvider(tenant_id=scope.tenant_id, id=prov, npi=npi, first_name="Ada", last_name="Lovelace"))
+    with db.sessions.agency_unit(AgencyScope(scope.agency_id)) as s:
+        s.add(Payer(agency_id=scope.agency_id, id=new_id(), payer_code=payer_code, name="Test payer",
+                    claim_type="professional"))
+    return PracticeSetup(prov, npi, loc, code, payer_code)
