@@ -1,0 +1,1 @@
+"""Clearinghouse connections (agency level), file transports and the simulator."""
