@@ -27,7 +27,8 @@ def test_every_practice_route_declares_its_audit_action(api_app):
     assert undeclared == [], "declare opt={'audit': '<action>' | None} on practice routes"
 
 
-def test_every_phi_route_writes_an_audit_record(api, api_app, db, tenancy, callers):
+def test_every_phi_route_writes_an_audit_record(api, api_app, db, tenancy, callers, code_sets):
+    # code_sets: routes that validate codes (coding, intake) need the code tables loaded.
     cases = load_route_cases()
     audited = [(p, m, h) for p, m, h in api_routes(api_app) if (h.opt or {}).get("audit")]
     assert audited, "no PHI routes found"
@@ -36,6 +37,8 @@ def test_every_phi_route_writes_an_audit_record(api, api_app, db, tenancy, calle
             data = cases[path](db, tenancy.a1, method)
             resp = api.request(method, fill_path(path, data.path), headers=callers[role], params=data.query,
                                json=data.json)
+            if role == "practice_user" and resp.status_code == 403:
+                continue  # coder/biller work: the role lacks the permission (the BOLA walk covers refusals)
             assert 200 <= resp.status_code < 300, (role, path, resp.text)
             rid = resp.headers["x-request-id"]
             found = events(db, tenancy.a1, rid)
