@@ -1,0 +1,1 @@
+"""Claims: building from coded encounters, the claim state machine and its history."""

@@ -1,0 +1,1 @@
+"""Submission runs (837 files, control numbers, transmission) and inbound acknowledgements."""
