@@ -14,5 +14,7 @@ from agency.scrubber import models as _scrubber  # noqa: F401
 from agency.clearinghouse import models as _clearinghouse  # noqa: F401
 from agency.encounters import models as _encounters  # noqa: F401
 from agency.intake import models as _intake  # noqa: F401
+from agency.claims import models as _claims  # noqa: F401
+from agency.submissions import models as _submissions  # noqa: F401
 
 metadata = Base.metadata
