@@ -102,8 +102,9 @@ async def get_provider(practice_ctx: PracticeContext, provider_id: uuid.UUID) ->
 def practice_router(extra_handlers: list | None = None) -> Router:
     """Everything under ``/api/v1/practices/{practice_id:uuid}``: the practice_access
     guard runs first (404 for an invisible practice), then handler guards (403)."""
+    from agency.patients.api import ROUTES as PATIENT_ROUTES
     from agency.practices.api import ROUTES as SETUP_ROUTES
 
     return Router(path="/practices/{practice_id:uuid}", guards=[practice_access], tags=["practices"],
                   route_handlers=[get_practice, list_locations, get_location, list_providers, get_provider,
-                                  *SETUP_ROUTES, *(extra_handlers or [])])
+                                  *SETUP_ROUTES, *PATIENT_ROUTES, *(extra_handlers or [])])
