@@ -13,7 +13,7 @@ class Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     pass
 
 
-class PayerCreate(Strict):
+class PayerCreate(Strict, kw_only=True):
     payer_code: str
     name: str
     claim_type: str = "professional"
@@ -24,7 +24,7 @@ class PayerCreate(Strict):
     active: bool = True
 
 
-class PayerUpdate(Strict):
+class PayerUpdate(Strict, kw_only=True):
     """Only the fields sent change; ``clearinghouse_route: null`` clears the route."""
 
     name: str | msgspec.UnsetType = msgspec.UNSET
