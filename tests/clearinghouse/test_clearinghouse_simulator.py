@@ -235,3 +235,12 @@ def test_mailbox_transport_errors_are_clear(tmp_path):
     ok.upload("a.837", b"data")
     assert (tmp_path / "out" / "a.837").read_bytes() == b"data"
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["a.837"]  # no temp file left behind
+
+
+def test_retry_delay_backs_off_and_caps():
+    from agency.clearinghouse.transport import retry_delay
+
+    assert [retry_delay(n, rand=0.5) for n in (1, 2, 3, 7, 8, 50)] == [60, 120, 240, 3600, 3600, 3600]
+    assert 54 <= retry_delay(1) <= 66
+    with pytest.raises(ValueError):
+        retry_delay(0)

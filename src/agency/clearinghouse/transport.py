@@ -167,3 +167,17 @@ class MailboxTransport:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def retry_delay(attempt: int, base: float = 60.0, cap: float = 3600.0, jitter: float = 0.1,
+                rand: float | None = None) -> float:
+    """Seconds to wait before retry ``attempt`` (1, 2, ...) after a :class:`TransportUnavailable`:
+    exponential (60 s, 2 min, 4 min ... capped at an hour) with +/-10 % jitter so parked
+    files of many practices do not all retry in the same second."""
+    import random
+
+    if attempt < 1:
+        raise ValueError("attempt counts from 1")
+    delay = min(cap, base * 2 ** min(attempt - 1, 30))
+    r = random.random() if rand is None else rand
+    return round(delay * (1 - jitter + 2 * jitter * r), 3)
