@@ -116,8 +116,8 @@ class CachedCodeSets:
         if result.ok:
             verdict = OK
         else:
-            verdict = CodeVerdict(False, result.reason, self._other_version(system or result.system, result.code,
-                                                                            dos))
+            verdict = CodeVerdict(False, _without_dos(result.reason, dos),
+                                  self._other_version(system or result.system, result.code, dos))
         self._memo[key] = verdict
         return verdict
 
@@ -146,9 +146,19 @@ class CachedCodeSets:
         if hit is None:
             result = self.cache.validate_place_of_service(pos, dos)
             hit = (CodeVerdict(True, facility=self._facility.get(pos)) if result.ok
-                   else CodeVerdict(False, result.reason))
+                   else CodeVerdict(False, _without_dos(result.reason, dos)))
             self._memo[key] = hit
         return hit
+
+
+def _without_dos(reason: str | None, dos: date) -> str | None:
+    """Code-set reasons may quote the date of service (a patient date): say "the date of service"."""
+    if not reason:
+        return reason
+    day = dos.isoformat()
+    return (reason.replace(f"for dates of service on {day}", "on the date of service")
+            .replace(f"for date of service {day}", "for the date of service")
+            .replace(day, "the date of service"))
 
 
 # --------------------------------------------------------------------------- NCCI / MUE

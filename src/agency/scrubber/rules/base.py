@@ -52,9 +52,9 @@ class Rule:
     def check(self, view: ClaimView, ctx: ScrubContext, params: Mapping[str, object]) -> Iterator[Hit]:
         raise NotImplementedError
 
-    def hit(self, field: str | None, line: int | None = None, variant: str = "default",
+    def hit(self, field: str | None, line_number: int | None = None, variant: str = "default", /, *,
             severity: Severity | None = None, **values: object) -> Hit:
-        return Hit(self.messages[variant].format(**values), field, line, severity)
+        return Hit(self.messages[variant].format(**values), field, line_number, severity)
 
     @classmethod
     def describe(cls) -> dict:

@@ -39,12 +39,13 @@ class TimelyFiling(Rule):
         if not days or view.first_dos is None:
             return
         elapsed = (ctx.submit_date - view.first_dos).days
-        field = "statement_from" if not view.is_professional else \
-            next(f"{ln.path}.service_date" for ln in view.lines if ln.dos == view.first_dos)
+        first = next((ln for ln in view.lines if ln.dos == view.first_dos), None)
+        field, number = ((f"{first.path}.service_date", first.number) if view.is_professional and first
+                         else ("statement_from", None))
         if elapsed > days:
-            yield self.hit(field, None, days=days)
+            yield self.hit(field, number, days=days)
         elif elapsed >= float(params.get("warn_fraction", 0.8)) * days:
-            yield self.hit(field, None, "warn", severity=Severity.WARNING, days=days,
+            yield self.hit(field, number, "warn", severity=Severity.WARNING, days=days,
                            used=f"{elapsed * 100 // days}%", left=days - elapsed)
 
 

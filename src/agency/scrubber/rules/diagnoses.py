@@ -149,7 +149,7 @@ class DuplicateDiagnosis(Rule):
     edit = 7
     title = "Duplicate diagnosis"
     field = "diagnoses[i]"
-    messages = {"default": "The {label} code {code} repeats the {first}; list each diagnosis once."}
+    messages = {"default": "The {label} code {code} repeats {first}; list each diagnosis once."}
 
     def check(self, view, ctx, params):
         first: dict[str, str] = {}

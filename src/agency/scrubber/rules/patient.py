@@ -190,7 +190,7 @@ class RequiredPayer(Rule):
     def check(self, view, ctx, params):
         payer = view.claim.subscriber.payer
         if not (payer.id or "").strip():
-            yield self.hit("subscriber.payer.id", None, what="payer id")
+            yield self.hit("subscriber.payer.id", None, what="id")
         if not (payer.name or "").strip():
             yield self.hit("subscriber.payer.name", None, what="name")
 
