@@ -29,6 +29,7 @@ from agency.audit import api as audit_api
 from agency.clearinghouse import api as clearinghouse_api
 from agency.coding import api as coding_api
 from agency.db.runtime import Database
+from agency.encounters import api as encounters_api
 from agency.identity import api as identity_api
 from agency.payers import api as payers_api
 from agency.settings import Settings, get_settings
@@ -49,7 +50,8 @@ def api_v1_router() -> Router:
         route_handlers=[*identity_api.ROUTES, list_practices, practice_router(), *audit_api.ROUTES,
                         *clearinghouse_api.ROUTES,
                         *payers_api.ROUTES,
-                        coding_api.coding_router()],
+                        coding_api.coding_router(),
+                        encounters_api.router()],
     )
 
 
@@ -74,6 +76,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
 
         worker = InProcessWorker(broker, settings.worker_threads) if is_in_process(broker) else None
         if worker:
+            from agency.worker.context import set_database  # in-process jobs use the app's database
+
+            set_database(database)
             worker.start()
         app.state.db, app.state.broker, app.state.settings = database, broker, settings
         app.state.secure_cookies = secure_cookies
