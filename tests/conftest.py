@@ -246,20 +246,7 @@ def samples():
 def code_sets(test_database):
     """Bundled FY2026 ICD-10-CM, POS, modifiers and the 2026Q1 HCPCS fixture, loaded
     once as the owner role (idempotent: the code-set tests load the same releases)."""
-    from pathlib import Path
+    from support import load_code_sets
 
-    from sqlalchemy import create_engine, pool
-    from sqlalchemy.orm import Session
-
-    from agency.codesets import service
-    from tenants.urls import sync_url
-
-    hcpcs = Path(__file__).parent / "codesets" / "fixtures" / "HCPC2026_JAN_ANWEB.txt"
-    engine = create_engine(sync_url(test_database.owner_url), poolclass=pool.NullPool)
-    try:
-        with Session(engine) as s, s.begin():
-            service.load_bundled(s)
-            service.load_hcpcs_file(s, hcpcs, effective_from=service.quarter_start("2026Q1"), version="2026Q1")
-    finally:
-        engine.dispose()
+    load_code_sets(test_database.owner_url)
     return True
