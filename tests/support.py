@@ -132,3 +132,30 @@ def make_practice_setup(db, scope) -> PracticeSetup:
         s.add(Payer(agency_id=scope.agency_id, id=new_id(), payer_code=payer_code, name="Test payer",
                     claim_type="professional"))
     return PracticeSetup(prov, npi, loc, code, payer_code)
+
+
+_CODE_SETS_LOADED: set[str] = set()
+
+
+def load_code_sets(owner_url: str) -> None:
+    """Bundled FY2026 ICD-10-CM, POS, modifiers and the 2026Q1 HCPCS fixture, as the
+    owner role, once per database and process (idempotent anyway)."""
+    if owner_url in _CODE_SETS_LOADED:
+        return
+    from pathlib import Path
+
+    from sqlalchemy import create_engine, pool
+    from sqlalchemy.orm import Session
+
+    from agency.codesets import service
+    from tenants.urls import sync_url
+
+    hcpcs = Path(__file__).parent / "codesets" / "fixtures" / "HCPC2026_JAN_ANWEB.txt"
+    engine = create_engine(sync_url(owner_url), poolclass=pool.NullPool)
+    try:
+        with Session(engine) as s, s.begin():
+            service.load_bundled(s)
+            service.load_hcpcs_file(s, hcpcs, effective_from=service.quarter_start("2026Q1"), version="2026Q1")
+    finally:
+        engine.dispose()
+    _CODE_SETS_LOADED.add(owner_url)
