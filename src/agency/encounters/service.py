@@ -635,3 +635,32 @@ def open_attachment(cipher: PhiCipher, att: EncounterAttachment) -> tuple[str, b
 
 def attachment_filename(cipher: PhiCipher, att: EncounterAttachment) -> str:
     return cipher.open_text(att.tenant_id, _A, "filename", att.id, att.filename) or "attachment"
+
+
+# ---------------------------------------------------------------------------
+# JSON intake (one encounter per request)
+# ---------------------------------------------------------------------------
+def create_encounter(session: Session, cipher: PhiCipher, tenant_id: uuid.UUID, agency_id: uuid.UUID,
+                     encounter: EncounterInput, patient: PatientInput, *, today: date) -> uuid.UUID:
+    """Check everything, find or create the patient, insert. Raises a 422 problem
+    listing every field problem, or 409 when ``external_id`` is already used."""
+    from agency.api.problems import Conflict, Unprocessable
+
+    directory = PracticeDirectory(session, tenant_id, agency_id)
+    if encounter.external_id and encounter.external_id.strip():
+        hit = existing_external_ids(session, tenant_id, [encounter.external_id.strip()])
+        if hit:
+            enc_id = next(iter(hit.values()))[0]
+            raise Conflict("An encounter with this external_id already exists.",
+                           extra={"encounter_id": str(enc_id)})
+    resolver = PatientResolver(cipher, tenant_id, directory)
+    found, patient_problems = resolver.resolve(session, patient)
+    dob = found.date_of_birth if found else patient.date_of_birth
+    draft, problems = check_encounter(encounter, directory, DbCodes(session), today=today, date_of_birth=dob)
+    problems = patient_problems + problems
+    if problems:
+        raise Unprocessable("The encounter is not valid; nothing was saved.",
+                            extra={"errors": [p.as_error() for p in problems]})
+    assert draft is not None and found is not None
+    draft.patient_id, draft.source = found.id, "api"
+    return insert_encounters(session, cipher, tenant_id, [draft])[0].id
