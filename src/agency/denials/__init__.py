@@ -1,0 +1,1 @@
+"""Denial work queue: CARC/RARC categories, deadlines, corrected/void claims, appeals, write-offs."""

@@ -1,0 +1,1 @@
+"""ERA (835) ingestion and posting: matching, ledger, provider ledger, reconciliation."""
