@@ -16,5 +16,7 @@ from agency.encounters import models as _encounters  # noqa: F401
 from agency.intake import models as _intake  # noqa: F401
 from agency.claims import models as _claims  # noqa: F401
 from agency.submissions import models as _submissions  # noqa: F401
+from agency.remittance import models as _remittance  # noqa: F401
+from agency.denials import models as _denials  # noqa: F401
 
 metadata = Base.metadata
