@@ -21,6 +21,10 @@ SEALED_COLUMNS: dict[str, tuple[str, ...]] = {
     "encounter_attachment": ("filename", "content"),
     "intake_batch": ("filename", "content"),
     "intake_error": ("reason",),
+    # Denial work: notes may quote the chart; the appeal letter names the patient.
+    "denial_item": ("notes",),
+    "appeal": ("letter",),
+    "write_off": ("note",),
 }
 
 # BYTEA columns that are not ciphertext, with the reason.
