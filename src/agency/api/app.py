@@ -50,7 +50,7 @@ def api_v1_router() -> Router:
         route_handlers=[*identity_api.ROUTES, list_practices, practice_router(), *audit_api.ROUTES,
                         *clearinghouse_api.ROUTES,
                         *payers_api.ROUTES,
-                        coding_api.coding_router(),
+                        coding_api.coding_router(), *coding_api.ROUTES,
                         encounters_api.router()],
     )
 
