@@ -237,7 +237,7 @@ def check_encounter(inp: EncounterInput, directory: PracticeDirectory, codes: Co
     if dos_to < dos_from:
         p(FieldProblem("date_of_service_to", "date of service 'to' is before 'from'"))
         dates_ok = False
-    elif dos_to > today:
+    elif dos_to > today and dos_from <= today:
         p(FieldProblem("date_of_service_to", f"date of service {dos_to} is in the future"))
         dates_ok = False
     if dos_from < EARLIEST_DOS:
