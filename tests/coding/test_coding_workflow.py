@@ -133,3 +133,30 @@ def test_every_code_change_is_in_the_audit_trail(api, db, tenancy, callers, code
                                     "'encounter' AND resource_id = :e"),
                             {"t": tenancy.a1.tenant_id, "e": str(eid)}).scalars().all()
     assert "update" in actions
+
+
+def test_agency_queue_spans_exactly_the_coders_practices(api, db, tenancy, callers, code_sets):
+    from support import make_agency_with_practices  # noqa: F401  (tenancy already has A1, A2, B1)
+
+    a1 = [make_encounter(db, tenancy.a1) for _ in range(3)]
+    a2 = make_encounter(db, tenancy.a2)
+    b1 = make_encounter(db, tenancy.b1)
+    seen, cursor = [], None
+    while True:
+        r = api.get("/api/v1/coding/queue", headers=callers["coder"],
+                    params={"limit": 2, **({"cursor": cursor} if cursor else {})})
+        assert r.status_code == 200, r.text
+        seen += r.json()["items"]
+        cursor = r.json()["next_cursor"]
+        if not cursor:
+            break
+    ids = [i["encounter_id"] for i in seen]
+    assert set(map(str, a1)) <= set(ids) and str(a2) not in ids and str(b1) not in ids
+    assert {i["practice_id"] for i in seen} == {str(tenancy.a1.tenant_id)}
+    assert len(ids) == len(set(ids))  # pages neither repeat nor skip
+    admin_ids = [i["encounter_id"] for i in api.get("/api/v1/coding/queue", headers=callers["agency_admin"],
+                                                    params={"limit": 200}).json()["items"]]
+    assert str(a2) in admin_ids and str(b1) not in admin_ids
+    assert api.get("/api/v1/coding/queue", headers=callers["practice_user"]).status_code == 403
+    assert api.get("/api/v1/coding/queue", headers=callers["coder"],
+                   params={"cursor": "garbage"}).status_code == 400

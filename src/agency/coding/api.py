@@ -1,6 +1,7 @@
 """Coding routes under ``/api/v1/practices/{practice_id}/coding``.
 
 * ``GET  /queue``                                 encounters waiting to be coded (coders)
+  (and ``GET /api/v1/coding/queue``: one queue over all of the coder's practices)
 * ``PUT  /encounters/{encounter_id}/codes``       change codes, with a reason (coders)
 * ``POST /encounters/{encounter_id}/coded``       mark coded: validate, price from the fee schedule (coders)
 * ``GET  /encounters/{encounter_id}/history``     original, current and every change (PHI read)
@@ -14,22 +15,26 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import date
 
 from litestar import Request, Response, Router, get, post, put
 from litestar.params import Parameter
 
-from agency.api.dependencies import PracticeContext
+from agency.api.dependencies import AgencyContext, PracticeContext
 from agency.api.guards import practice_access, requires
 from agency.api.idempotency import idempotent
-from agency.api.pagination import clamp_limit, decode_cursor, page_of
-from agency.api.problems import NotFound
+from agency.api.pagination import clamp_limit, decode_cursor, encode_cursor
+from agency.api.problems import BadRequest, NotFound
+from agency.audit import service as audit
 from agency.coding import service
 from agency.coding.repository import CodingRepository
 from agency.coding.schemas import (ChangeOut, CodedOut, CodesIn, HistoryOut, MessageIn, MessageOut, QueryOut,
                                    QuestionIn, QueueItem, QueuePage)
 from agency.encounters.service import DbCodes
+from agency.identity import service as identity
 from agency.identity.policy import Perm
 from agency.keys.runtime import cipher_for
+from tenants.scope import TenantScope
 
 CODE = [requires(Perm.CODING_WRITE)]
 READ = [requires(Perm.PHI_READ)]
@@ -40,17 +45,64 @@ def _cipher(request: Request):  # noqa: ANN202
     return cipher_for(request.app.state.db)
 
 
+def _queue_key(cursor: str | None) -> tuple[date, uuid.UUID] | None:
+    key = decode_cursor(cursor, ("dos", "id"))
+    if key is None:
+        return None
+    try:
+        return date.fromisoformat(key["dos"]), uuid.UUID(key["id"])
+    except ValueError:
+        raise BadRequest("The cursor is not valid; pass back next_cursor unchanged.") from None
+
+
+def _item(practice_id: uuid.UUID, row) -> QueueItem:  # noqa: ANN001
+    enc, open_queries = row
+    return QueueItem(enc.id, practice_id, enc.date_of_service_from, enc.place_of_service, enc.status,
+                     enc.duplicate_flag, open_queries)
+
+
+def _page(items: list[QueueItem], n: int) -> QueuePage:
+    items.sort(key=lambda i: (i.date_of_service, i.encounter_id))
+    if len(items) > n:
+        items = items[:n]
+        last = items[-1]
+        return QueuePage(items, encode_cursor({"dos": last.date_of_service.isoformat(), "id": str(last.encounter_id)}))
+    return QueuePage(items, None)
+
+
 @get("/queue", opt={"audit": "list"}, guards=CODE)
 async def coding_queue(practice_ctx: PracticeContext, cursor: str | None = None,
                        limit: int | None = Parameter(default=None)) -> QueuePage:
-    n = clamp_limit(limit)
-    after = decode_cursor(cursor, ("id",))
+    n, after = clamp_limit(limit), _queue_key(cursor)
     rows = await practice_ctx.run(lambda s: CodingRepository(s, practice_ctx.practice_id).queue(
-        service.CODABLE, uuid.UUID(after["id"]) if after else None, n))
-    page = page_of(rows, n, lambda r: {"id": str(r[0].id)})
-    await practice_ctx.audit_many("list", "encounter", [e.id for e, _ in page.items])
-    return QueuePage([QueueItem(e.id, e.date_of_service_from, e.place_of_service, e.status, e.duplicate_flag, q)
-                      for e, q in page.items], page.next_cursor)
+        service.CODABLE, after, n))
+    page = _page([_item(practice_ctx.practice_id, r) for r in rows], n)
+    await practice_ctx.audit_many("list", "encounter", [i.encounter_id for i in page.items])
+    return page
+
+
+@get("/coding/queue", opt={"audit": None}, guards=[requires(Perm.CODING_WRITE)])
+async def agency_coding_queue(request: Request, agency_ctx: AgencyContext, cursor: str | None = None,
+                              limit: int | None = Parameter(default=None)) -> QueuePage:
+    """One queue over every practice the coder may see (their assignments), oldest
+    date of service first. Each practice is read in its own tenant-bound unit of
+    work, and each practice's listing is audited in that practice's chain."""
+    n, after = clamp_limit(limit), _queue_key(cursor)
+    practices = await agency_ctx.run(identity.visible_practices, agency_ctx.principal, None, 500)
+    db = request.app.state.db
+    items: list[QueueItem] = []
+    for practice in practices:
+        scope = TenantScope(agency_ctx.principal.agency_id, practice.id)
+        async with db.sessions.atenant_unit(scope) as session:
+            rows = await session.run_sync(lambda s: CodingRepository(s, practice.id).queue(service.CODABLE, after, n))
+            items += [_item(practice.id, r) for r in rows]
+    page = _page(items, n)
+    for practice in practices:
+        shown = [i.encounter_id for i in page.items if i.practice_id == practice.id]
+        if shown:
+            async with db.sessions.atenant_unit(TenantScope(agency_ctx.principal.agency_id, practice.id)) as s:
+                audit.record_many(s.sync_session, agency_ctx.actor, "list", "encounter", shown)
+    return page
 
 
 @put("/encounters/{encounter_id:uuid}/codes", opt={"audit": "update"}, guards=CODE)
@@ -121,8 +173,6 @@ async def raise_query(request: Request, practice_ctx: PracticeContext, encounter
 @get("/queries", opt={"audit": "list"}, guards=READ)
 async def list_queries(practice_ctx: PracticeContext, status: str | None = None) -> list[QueryOut]:
     if status not in (None, "open", "answered", "closed"):
-        from agency.api.problems import BadRequest
-
         raise BadRequest("status must be open, answered or closed.")
     rows = await practice_ctx.run(lambda s: CodingRepository(s, practice_ctx.practice_id).queries(status, None))
     await practice_ctx.audit_many("list", "coding_query", [q.id for q in rows])
@@ -166,6 +216,9 @@ async def close_query(practice_ctx: PracticeContext, query_id: uuid.UUID) -> Que
     query = await practice_ctx.run(lambda s: service.close_query(s, practice_ctx.practice_id, query_id))
     await practice_ctx.audit("update", "coding_query", query_id)
     return await _query_out(None, query, None)
+
+
+ROUTES = [agency_coding_queue]
 
 
 def coding_router() -> Router:

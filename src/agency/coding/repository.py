@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -26,8 +27,10 @@ class CodingRepository:
         return self.session.scalar(sa.select(Encounter).where(
             Encounter.tenant_id == self.tenant_id, Encounter.id == encounter_id).with_for_update())
 
-    def queue(self, statuses: tuple[str, ...], after: uuid.UUID | None, limit: int) -> list[tuple[Encounter, int]]:
-        """Encounters in ``statuses``, oldest date of service first, with their open-query count."""
+    def queue(self, statuses: tuple[str, ...], after: tuple[date, uuid.UUID] | None,
+              limit: int) -> list[tuple[Encounter, int]]:
+        """Encounters in ``statuses``, oldest date of service first (then id), after the
+        ``(date, id)`` key of the previous page, with their open-query count."""
         open_queries = (sa.select(sa.func.count()).select_from(CodingQuery)
                         .where(CodingQuery.tenant_id == Encounter.tenant_id,
                                CodingQuery.encounter_id == Encounter.id, CodingQuery.status != "closed")
@@ -36,9 +39,7 @@ class CodingRepository:
                                                          Encounter.status.in_(statuses))
                 .order_by(Encounter.date_of_service_from, Encounter.id).limit(limit + 1))
         if after is not None:
-            pivot = sa.select(Encounter.date_of_service_from).where(
-                Encounter.tenant_id == self.tenant_id, Encounter.id == after).scalar_subquery()
-            stmt = stmt.where(sa.tuple_(Encounter.date_of_service_from, Encounter.id) > sa.tuple_(pivot, after))
+            stmt = stmt.where(sa.tuple_(Encounter.date_of_service_from, Encounter.id) > sa.tuple_(*after))
         return [(row[0], row[1]) for row in self.session.execute(stmt)]
 
     def diagnoses(self, encounter_id: uuid.UUID) -> list[EncounterDiagnosis]:

@@ -37,6 +37,7 @@ class MessageIn(Strict, kw_only=True):
 
 class QueueItem(msgspec.Struct):
     encounter_id: uuid.UUID
+    practice_id: uuid.UUID
     date_of_service: date
     place_of_service: str
     status: str
