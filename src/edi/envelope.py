@@ -113,6 +113,26 @@ class RawTransaction:
     batches: Iterator[tuple[int, list[list[str]]]]  # (first segment number, element lists)
     stream: SegmentStream
     _flat: Iterator[list[str]] | None = None
+    _st: list[str] | None = None  # the ST segment (for the SE02 check of raw_batches/end_at)
+    _chk: EnvelopeChecker | None = None
+
+    def raw_batches(self) -> Iterator[tuple[int, list[list[str]]]]:
+        """Batches as the stream has them, *not* cut at SE: for a hot loop that spots
+        the end itself. Its segment-id dispatch must treat every id in `STOP_IDS` as
+        the end of the body and call `end_at(first, segs, index)` there; the walker
+        then checks SE and continues after it. Use either this or `batches`/`body`."""
+        self.batches = iter(())  # the walker's drain has nothing left to do
+        next_batch = self.stream.next_batch
+        while True:
+            item = next_batch()
+            if item is None:
+                self._chk.error("file ends inside a transaction set (no SE)", None)
+                return
+            yield item
+
+    def end_at(self, first: int, segs: list[list[str]], cut: int) -> None:
+        """The body ended at segs[cut] (an id in STOP_IDS) of the batch numbered from `first`."""
+        _finish_body(self.stream, self._st, self.st_number, self._chk, first, segs, cut)
 
     @property
     def body(self) -> Iterator[list[str]]:
@@ -213,7 +233,7 @@ def _start_transaction(stream: SegmentStream, st: _WalkState, els: list[str], n:
     impl = _g(els, 3) or info.version
     if _g(els, 3) and info.version and _g(els, 3) != info.version:
         chk.error("ST03 differs from GS08", n, "ST", 3)
-    return RawTransaction(_g(els, 1), ctl, impl, info, n, _body(stream, els, n, chk), stream)
+    return RawTransaction(_g(els, 1), ctl, impl, info, n, _body(stream, els, n, chk), stream, None, els, chk)
 
 
 def _envelope_segment(stream, st: _WalkState, els: list[str], n: int, chk: EnvelopeChecker, ta1_sink) -> None:
@@ -281,6 +301,7 @@ def _envelope_segment(stream, st: _WalkState, els: list[str], n: int, chk: Envel
 
 
 _STOP = ("ST", "GE", "IEA", "ISA", "GS")
+STOP_IDS = frozenset(("SE",) + _STOP)  # segment ids that end a transaction body
 
 
 def _body(stream: SegmentStream, st: list[str], st_no: int, chk: EnvelopeChecker):
@@ -304,20 +325,27 @@ def _body(stream: SegmentStream, st: list[str], st_no: int, chk: EnvelopeChecker
             continue
         if cut:
             yield first, segs[:cut]
-        n = first + cut
-        stream.number = n
-        if missing_se:
-            chk.error("transaction set has no SE trailer", n, ids[cut])
-            stream.push(n, segs[cut:])
-            return
-        se = segs[cut]
-        count = n - st_no + 1
-        if _int(_g(se, 1)) != count:
-            chk.error(f"SE01 says {_g(se, 1) or 'nothing'} segments, transaction has {count}", n, "SE", 1)
-        if _g(se, 2) != _g(st, 2):
-            chk.error("SE02 does not match ST02", n, "SE", 2)
-        stream.push(n + 1, segs[cut + 1 :])
+        _finish_body(stream, st, st_no, chk, first, segs, cut)
         return
+
+
+def _finish_body(stream: SegmentStream, st: list[str], st_no: int, chk: EnvelopeChecker,
+                 first: int, segs: list[list[str]], cut: int) -> None:
+    """segs[cut] ends the body: check SE (or report it missing) and push the rest back."""
+    n = first + cut
+    stream.number = n
+    tag = segs[cut][0]
+    if tag != "SE":
+        chk.error("transaction set has no SE trailer", n, tag)
+        stream.push(n, segs[cut:])
+        return
+    se = segs[cut]
+    count = n - st_no + 1
+    if _int(_g(se, 1)) != count:
+        chk.error(f"SE01 says {_g(se, 1) or 'nothing'} segments, transaction has {count}", n, "SE", 1)
+    if _g(se, 2) != _g(st, 2):
+        chk.error("SE02 does not match ST02", n, "SE", 2)
+    stream.push(n + 1, segs[cut + 1 :])
 
 
 # ---------------------------------------------------------------- writing

@@ -9,18 +9,34 @@ processed in constant memory:
 
 `read_835` materialises everything (claims appended to Remittance.claims).
 
-The loop below is the hot path: element lists come straight from `str.split`,
-dispatch is an if-chain ordered by segment frequency, amounts become Decimal
-once, and errors are located only when they happen.
+How the hot loop stays cheap (see docs/edi.md, Performance):
+
+- It reads the stream's batches itself, not cut at SE: the end of the body is
+  just one more branch of the segment-id dispatch (`RawTransaction.end_at`).
+- Every claim is fully *checked* while reading: each amount is validated, the
+  line and claim equations are evaluated in integer cents (`cents`), dates are
+  validated (invalid ones become issues), structural errors raise at the
+  offending segment exactly as an eager reader would.
+- A claim is *built* lazily: the `ClaimPayment` holds its element lists and the
+  Decimal/date/line/adjustment fields are converted on first access
+  (`_fill_claim`, a replay of the same rules). Reading the fields therefore
+  gives exactly what an eager reader gives; a caller that only needs a few
+  fields (or only the balance verdict) does not pay for the rest.
+- An amount that is not a plain decimal with at most two fraction digits (more
+  digits, exponent form, ...) sends its claim through the Decimal check in
+  `edi.balance.check_claim`, so such files still balance exactly; so does
+  every claim whose cents check fails, so problems carry the same Decimal
+  figures and messages.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from edi.balance import check_claim, check_transaction
-from edi.envelope import EnvelopeChecker, Issue, RawTransaction, iter_transactions
+from edi.envelope import STOP_IDS, EnvelopeChecker, Issue, RawTransaction, iter_transactions
 from edi.errors import X12ContentError, X12Error
 from edi.model.common import Adjustment, Address
 from edi.model.remit835 import (
@@ -38,6 +54,7 @@ from edi.values import d8
 D = Decimal
 ZERO = Decimal(0)
 _ALT_COMPONENT = "><:^|\\!"
+_new = object.__new__
 
 
 def _m(s: str) -> Decimal:
@@ -45,6 +62,72 @@ def _m(s: str) -> Decimal:
     if d.is_finite():
         return d
     raise InvalidOperation
+
+
+def cents(s: str) -> int | None:
+    """Exact value of an X12 amount in hundredths, or None.
+
+    None means "not a plain decimal with at most two fraction digits" (more
+    fraction digits, exponent form, a sign other than a leading '-', spaces,
+    non-ASCII digits, or not a number at all): the caller then uses `Decimal`,
+    which either reads the value exactly or rejects it.
+    """
+    if s.isdigit():
+        # isdigit() also accepts e.g. superscripts, which int() rejects (ValueError):
+        # the caller reports that as an invalid decimal, as Decimal() would.
+        return int(s) * 100
+    if s[-3:-2] == ".":  # the usual "123.45" / "-0.50"
+        t = s[:-3] + s[-2:]
+        if t.isdigit() or (t[:1] == "-" and t[1:].isdigit()):
+            return int(t)
+    if not s.isascii():
+        return None
+    neg = s[:1] == "-"
+    whole, dot, frac = (s[1:] if neg else s).partition(".")
+    if whole:
+        if not whole.isdigit():
+            return None
+        v = int(whole) * 100
+    elif not frac:
+        return None
+    else:
+        v = 0
+    if frac:
+        if len(frac) > 2 or not frac.isdigit():
+            return None
+        v += int(frac) * 10 if len(frac) == 1 else int(frac)
+    return -v if neg else v
+
+
+def _valid(s: str) -> None:
+    """Raise (InvalidOperation/ValueError) unless `s` reads as a finite decimal."""
+    if not s.isdecimal() and cents(s) is None:
+        _m(s)
+
+
+# CCYYMMDD strings already known to be valid dates. Real files repeat a small set of
+# dates over thousands of claims; the cache is bounded and only ever holds valid dates.
+_DATES: dict[str, date] = {}
+
+
+def _d8(v: str) -> date:
+    d = _DATES.get(v)
+    if d is None:
+        d = d8(v)
+        if len(_DATES) >= 4096:
+            _DATES.clear()
+        _DATES[v] = d
+    return d
+
+
+def _d8_or_none(v: str) -> date | None:
+    """For filling claims: the issue for an invalid date was reported while reading."""
+    if not v:
+        return None
+    try:
+        return _d8(v)
+    except X12ContentError:
+        return None
 
 
 def iter_835(source: Source) -> Iterator[tuple[str, object]]:
@@ -67,6 +150,18 @@ def read_835(source: Source) -> list[Remittance]:
     return out
 
 
+def _claim(raw: list, comp: str, comp_checked: bool, header_number, ok: bool, index: int, problems: list) -> ClaimPayment:
+    """A lazily filled claim; balance-checked in Decimal when the cents check could not vouch for it."""
+    c = _new(ClaimPayment)
+    c._fill = (_fill_claim, raw, comp, comp_checked, header_number)
+    clp = raw[0]
+    c.patient_control_number = clp[1]
+    c.status_code = clp[2]
+    if not ok:
+        check_claim(c, index, problems)
+    return c
+
+
 def parse_835_transaction(tx: RawTransaction, checker: EnvelopeChecker) -> Iterator[tuple[str, object]]:
     stream = tx.stream
     comp = stream.delimiters.component
@@ -76,9 +171,6 @@ def parse_835_transaction(tx: RawTransaction, checker: EnvelopeChecker) -> Itera
     rem: Remittance | None = None
     payer = payee = None
     party = None  # current N1 loop
-    claim: ClaimPayment | None = None
-    line: ServicePayment | None = None
-    claims_paid = ZERO
     plb_total = ZERO
     balance = BalanceResult()
     problems = balance.problems
@@ -87,167 +179,248 @@ def parse_835_transaction(tx: RawTransaction, checker: EnvelopeChecker) -> Itera
     production_date = None
     receiver_id = None
     comp_checked = False
+    # The open claim: its element lists are segs[cstart:] (plus `carry` from earlier batches).
+    in_claim = line_open = False
+    carry: list | None = None
+    cstart = 0
+    ccomp, cchecked, chdr = comp, False, None
+    ok = True  # every balance amount of the open claim was whole cents, and every line balanced so far
+    cc = cp = cadj = 0  # claim charge, paid, all adjustments (claim + line CAS), in cents
+    lc = lp = la = 0  # open line: charge, paid, adjustments
+    # Sum of CLP04: whole-cents part (and its largest number of fraction digits) + the rest in Decimal.
+    paid_cents = paid_frac = 0
+    paid_other = ZERO
     t = "ST"
-    first, segs, e = tx.st_number, [], None
+    first, i, e = tx.st_number, 0, None
+    last = None  # (first, index, segment) of the last segment of the previous batch
+    final_raw = None
+    _cents, _vld, _known_dates = cents, _valid, _DATES
 
-    def where() -> int:
-        # Locate the failing segment only when something failed: identity search in its batch.
-        for i, x in enumerate(segs):
-            if x is e:
-                return first + i
-        return first
-
-    def boundary() -> Iterator[tuple[str, object]]:
-        """A claim, LX, PLB or SE ends the open claim (balance-check and emit it);
-        before the first claim it ends the header, so the remittance is emitted."""
-        nonlocal claim, claims_paid, index, rem
-        if claim is not None:
-            check_claim(claim, index, problems)
-            claims_paid += claim.paid
-            index += 1
-            yield "claim", claim
-            claim = None
-        elif rem is None:
-            rem = _start(tx, payment, payer, payee, production_date, receiver_id, balance)
-            yield "remittance", rem
-
-    def _date(v: str):
+    def date_issue(n: int, sid: str) -> None:
         # A bad date is reported, not fatal: the money in the file is still readable
         # (managed-care.835 carries BPR16 = 20002316).
+        issues.append(Issue("invalid date (expected CCYYMMDD)", n, sid, None, "error"))
+
+    def hdate(v: str, n: int, sid: str):
         if not v:
             return None
         try:
-            return d8(v)
+            return _d8(v)
         except X12ContentError:
-            issues.append(Issue("invalid date (expected CCYYMMDD)", where(), t, None, "error"))
+            date_issue(n, sid)
             return None
+
     try:
-        for first, segs in tx.batches:
-            for e in segs:
+        for first, segs in tx.raw_batches():
+            for i, e in enumerate(segs):
                 t = e[0]
                 if t == "CAS":
                     # One group per segment; triplets reason/amount/quantity at 2-4, 5-7, ... 17-19.
-                    target = line.adjustments if line is not None else claim.adjustments
-                    g = e[1]
+                    if not in_claim:
+                        raise AttributeError  # CAS outside a claim
+                    e[1]
                     n = len(e)
-                    i = 2
-                    while i < n:
-                        r = e[i]
-                        if r:
-                            q = e[i + 2] if i + 2 < n else ""
-                            target.append(Adjustment(g, r, _m(e[i + 1]), _m(q) if q else None))
-                        i += 3
+                    k = 2
+                    s = 0
+                    while k < n:
+                        if e[k]:
+                            x = e[k + 1]
+                            if x.isdigit():
+                                s += int(x) * 100
+                            else:
+                                a = _cents(x)
+                                if a is None:
+                                    _m(x)
+                                    ok = False
+                                else:
+                                    s += a
+                            if k + 2 < n:
+                                x = e[k + 2]
+                                if x and not x.isdecimal():
+                                    _vld(x)
+                        k += 3
+                    cadj += s
+                    if line_open:
+                        la += s
                 elif t == "SVC":
-                    if claim is None:
+                    if not in_claim:
                         raise X12ContentError("SVC before any CLP")
                     c1 = e[1]
-                    parts = c1.split(comp)
-                    if len(parts) == 1 and not comp_checked and len(c1) > 2:
+                    if not comp_checked and len(c1) > 2 and comp not in c1:
                         for alt in _ALT_COMPONENT:
                             if alt != comp and alt in c1:
                                 issues.append(Issue(f"composite separator used '{alt}' differs from ISA16 '{comp}'; "
-                                                    f"read with '{alt}'", where(), "SVC", 1, "error"))
+                                                    f"read with '{alt}'", first + i, "SVC", 1, "error"))
                                 comp = alt
-                                parts = c1.split(comp)
                                 break
                         comp_checked = True
+                    if line_open and lc - la != lp:
+                        ok = False
+                    x = e[2]
+                    if x.isdigit():
+                        lc = int(x) * 100
+                    else:
+                        lc = _cents(x)
+                        if lc is None:
+                            _m(x)
+                            ok = False
+                            lc = 0
+                    x = e[3]
+                    if x.isdigit():
+                        lp = int(x) * 100
+                    else:
+                        lp = _cents(x)
+                        if lp is None:
+                            _m(x)
+                            ok = False
+                            lp = 0
                     n = len(e)
-                    line = ServicePayment(
-                        parts[0],
-                        parts[1] if len(parts) > 1 else "",
-                        parts[2:6],
-                        _m(e[2]),
-                        _m(e[3]),
-                        (e[4] or None) if n > 4 else None,
-                        _m(e[5]) if n > 5 and e[5] else None,
-                        (e[6] or None) if n > 6 else None,
-                        _m(e[7]) if n > 7 and e[7] else None,
-                    )
-                    claim.lines.append(line)
+                    if n > 5:
+                        x = e[5]
+                        if x and not x.isdecimal():
+                            _vld(x)
+                        if n > 7:
+                            x = e[7]
+                            if x and not x.isdecimal():
+                                _vld(x)
+                    la = 0
+                    line_open = True
                 elif t == "DTM":
                     q = e[1]
-                    if line is not None:
-                        if q == "472" or q == "150":
-                            line.service_date = _date(e[2])
-                        elif q == "151":
-                            line.service_date_end = _date(e[2])
-                    elif claim is not None:
-                        if q == "232":
-                            claim.statement_from = _date(e[2])
-                        elif q == "233":
-                            claim.statement_to = _date(e[2])
-                        elif q == "050":
-                            claim.received_date = _date(e[2])
+                    if line_open:
+                        if q == "472" or q == "150" or q == "151":
+                            v = e[2]
+                            if v and v not in _known_dates:
+                                try:
+                                    _d8(v)
+                                except X12ContentError:
+                                    date_issue(first + i, t)
+                    elif in_claim:
+                        if q == "232" or q == "233" or q == "050":
+                            v = e[2]
+                            if v and v not in _known_dates:
+                                try:
+                                    _d8(v)
+                                except X12ContentError:
+                                    date_issue(first + i, t)
                     elif q == "405":
-                        production_date = _date(e[2])
+                        production_date = hdate(e[2], first + i, t)
                 elif t == "REF":
-                    if line is not None:
-                        if e[1] == "6R":
-                            line.line_control_number = e[2]
-                        else:
-                            line.references.append((e[1], e[2] if len(e) > 2 else ""))
-                    elif claim is not None:
-                        claim.references.append((e[1], e[2] if len(e) > 2 else ""))
+                    if in_claim:
+                        if len(e) < 3 and (len(e) < 2 or (line_open and e[1] == "6R")):
+                            raise IndexError
                     elif party is not None:
                         party.references.append((e[1], e[2] if len(e) > 2 else ""))
                     elif e[1] == "EV":
                         receiver_id = e[2]
                 elif t == "CLP":
-                    yield from boundary()
-                    party = line = None
-                    n = len(e)
-                    claim = ClaimPayment(
-                        e[1],
-                        e[2],
-                        _m(e[3]),
-                        _m(e[4]),
-                        _m(e[5]) if n > 5 and e[5] else None,
-                        (e[6] or None) if n > 6 else None,
-                        (e[7] or None) if n > 7 else None,
-                        (e[8] or None) if n > 8 else None,
-                        (e[9] or None) if n > 9 else None,
-                    )
-                    claim.header_number = header_number
+                    if in_claim:
+                        if line_open and lc - la != lp:
+                            ok = False
+                        if cc - cadj != cp:
+                            ok = False
+                        raw = carry + segs[cstart:i] if carry else segs[cstart:i]
+                        claim = _claim(raw, ccomp, cchecked, chdr, ok, index, problems)
+                        index += 1
+                        yield "claim", claim
+                    elif rem is None:
+                        rem = _start(tx, payment, payer, payee, production_date, receiver_id, balance)
+                        yield "remittance", rem
+                    party = None
+                    in_claim, line_open, ok = True, False, True
+                    carry, cstart = None, i
+                    ccomp, cchecked, chdr = comp, comp_checked, header_number
+                    e[1], e[2]
+                    x = e[3]
+                    if x.isdigit():
+                        cc = int(x) * 100
+                    else:
+                        cc = _cents(x)
+                        if cc is None:
+                            _m(x)
+                            ok = False
+                            cc = 0
+                    x = e[4]
+                    if x.isdigit():
+                        cp = int(x) * 100
+                        paid_cents += cp
+                    else:
+                        cp = _cents(x)
+                        if cp is None:
+                            paid_other += _m(x)
+                            ok = False
+                            cp = 0
+                        else:
+                            paid_cents += cp
+                            if "." in x:
+                                f = len(x) - x.index(".") - 1
+                                if f > paid_frac:
+                                    paid_frac = f
+                    if len(e) > 5:
+                        x = e[5]
+                        if x and not x.isdecimal():
+                            _vld(x)
+                    cadj = 0
                 elif t == "NM1":
-                    if claim is not None and e[1] == "QC" and line is None:
-                        n = len(e)
-                        claim.patient_last_name = e[3] if n > 3 else None
-                        claim.patient_first_name = (e[4] or None) if n > 4 else None
-                        claim.patient_id = (e[9] or None) if n > 9 else None
+                    if in_claim and len(e) < 2:
+                        raise IndexError
                 elif t == "LQ":
-                    if line is not None and len(e) > 2:
-                        line.remarks.append(e[2])
+                    pass
                 elif t == "AMT":
-                    if line is not None and e[1] == "B6":
-                        line.allowed_amount = _m(e[2])
+                    if line_open and e[1] == "B6":
+                        _m(e[2])
                 elif t == "MOA" or t == "MIA":
-                    if claim is not None:
-                        # Remark codes: MOA03-07, MIA05 and MIA20-23.
-                        idxs = (3, 4, 5, 6, 7) if t == "MOA" else (5, 20, 21, 22, 23)
-                        for i in idxs:
-                            if i < len(e) and e[i]:
-                                claim.remarks.append(e[i])
-                elif t == "LX":
-                    yield from boundary()
-                    party = line = None
-                    header_number = e[1] if len(e) > 1 else None
-                elif t == "PLB":
-                    yield from boundary()
-                    party = line = None
-                    prov = e[1]
-                    period = _date(e[2]) if len(e) > 2 else None
-                    i = 3
-                    while i + 1 < len(e):
-                        if e[i]:
-                            reason, _, ref = e[i].partition(comp)
-                            amt = _m(e[i + 1])
-                            plb_total += amt
-                            rem.provider_adjustments.append(ProviderAdjustment(prov, period, reason, ref or None, amt))
-                        i += 2
+                    pass
+                elif t == "LX" or t == "PLB" or t in STOP_IDS:
+                    if in_claim:
+                        if line_open and lc - la != lp:
+                            ok = False
+                        if cc - cadj != cp:
+                            ok = False
+                        raw = carry + segs[cstart:i] if carry else segs[cstart:i]
+                        in_claim = line_open = False
+                    else:
+                        raw = None
+                    if t in STOP_IDS:
+                        tx.end_at(first, segs, i)
+                        final_raw = raw
+                        # Locate what follows (a missing BPR) at the last body segment, as before.
+                        if i:
+                            i -= 1
+                            e = segs[i]
+                            t = e[0]
+                        elif last is not None:
+                            first, i, e = last
+                            t = e[0]
+                        else:
+                            first, i, e, t = tx.st_number, 0, None, "ST"
+                        break
+                    if raw is not None:
+                        claim = _claim(raw, ccomp, cchecked, chdr, ok, index, problems)
+                        index += 1
+                        yield "claim", claim
+                    elif rem is None:
+                        rem = _start(tx, payment, payer, payee, production_date, receiver_id, balance)
+                        yield "remittance", rem
+                    party = None
+                    if t == "LX":
+                        header_number = e[1] if len(e) > 1 else None
+                    else:
+                        prov = e[1]
+                        period = hdate(e[2], first + i, t) if len(e) > 2 else None
+                        k = 3
+                        while k + 1 < len(e):
+                            if e[k]:
+                                reason, _, ref = e[k].partition(comp)
+                                amt = _m(e[k + 1])
+                                plb_total += amt
+                                rem.provider_adjustments.append(ProviderAdjustment(prov, period, reason, ref or None, amt))
+                            k += 2
                 elif t == "BPR":
                     n = len(e)
                     payment = Payment(
-                        e[1], _m(e[2]), e[3], e[4] if n > 4 else "", _date(e[16]) if n > 16 and e[16] else None,
+                        e[1], _m(e[2]), e[3], e[4] if n > 4 else "",
+                        hdate(e[16], first + i, t) if n > 16 and e[16] else None,
                         None, None, (e[5] or None) if n > 5 else None,
                     )
                 elif t == "TRN":
@@ -263,7 +436,7 @@ def parse_835_transaction(tx: RawTransaction, checker: EnvelopeChecker) -> Itera
                     elif e[1] == "PE":
                         payee = party
                 elif t == "N4":
-                    if party is not None and claim is None:
+                    if party is not None and not in_claim:
                         old = party.address
                         n = len(e)
                         party.address = Address(
@@ -271,33 +444,155 @@ def parse_835_transaction(tx: RawTransaction, checker: EnvelopeChecker) -> Itera
                             old.line2 if old else None, (e[4] or None) if n > 4 else None,
                         )
                 elif t == "N3":
-                    if party is not None and claim is None:
+                    if party is not None and not in_claim:
                         party.address = Address(e[1], "", "", "", (e[2] or None) if len(e) > 2 else None)
                 elif t == "PER":
                     if party is not None:
                         n = len(e)
                         party.contacts.append((e[1], e[2] if n > 2 else "", e[4] if n > 4 else ""))
                 # TS3, TS2, CUR, RDM, QTY, DTM others: informational, not modelled.
-        yield from boundary()
-        check_transaction(claims_paid, plb_total, rem.payment.amount, problems)
+            else:
+                if segs:
+                    last = (first, len(segs) - 1, segs[-1])
+                if in_claim:
+                    carry = carry + segs[cstart:] if carry else segs[cstart:]
+                    cstart = 0
+                continue
+            break
+        else:
+            # The stream ended without SE (reported by the walker): the open claim ends here.
+            if in_claim:
+                if line_open and lc - la != lp:
+                    ok = False
+                if cc - cadj != cp:
+                    ok = False
+                final_raw = carry
+        if final_raw is not None:
+            claim = _claim(final_raw, ccomp, cchecked, chdr, ok, index, problems)
+            index += 1
+            yield "claim", claim
+        elif rem is None:
+            rem = _start(tx, payment, payer, payee, production_date, receiver_id, balance)
+            yield "remittance", rem
+        total_paid = D(paid_cents // 10 ** (2 - paid_frac)).scaleb(-paid_frac) + paid_other
+        check_transaction(total_paid, plb_total, rem.payment.amount, problems)
         balance.claims_checked = index
     except X12Error as ex:
         if ex.segment_number is None:
-            ex.segment_number, ex.segment_id = where(), t
+            ex.segment_number, ex.segment_id = first + i, t
             ex.position = stream.position_of(ex.segment_number)
             ex.args = (str(ex),)
         raise
     except (InvalidOperation, ValueError):
-        n = where()
+        n = first + i
         raise X12ContentError("invalid decimal number", segment_number=n, segment_id=t,
                               position=stream.position_of(n)) from None
     except (IndexError, AttributeError):
         # AttributeError: a loop-level segment (CAS, ...) where its parent loop is missing.
-        n = where()
+        n = first + i
         raise X12ContentError("segment is missing a required element or is out of place",
                               segment_number=n, segment_id=t, position=stream.position_of(n)) from None
     rem.issues = checker.issues[first_issue:] + issues
     yield "end", rem
+
+
+def _fill_claim(claim: ClaimPayment, raw: list, comp: str, comp_checked: bool, header_number) -> None:
+    """Build every field of a claim from its element lists (CLP first).
+
+    The same rules as the reading loop, which has already validated every value
+    this converts and reported bad dates as issues, so nothing here can fail.
+    """
+    e = raw[0]
+    n = len(e)
+    ClaimPayment.__init__(
+        claim,
+        e[1],
+        e[2],
+        _m(e[3]),
+        _m(e[4]),
+        _m(e[5]) if n > 5 and e[5] else None,
+        (e[6] or None) if n > 6 else None,
+        (e[7] or None) if n > 7 else None,
+        (e[8] or None) if n > 8 else None,
+        (e[9] or None) if n > 9 else None,
+        header_number=header_number,
+    )
+    line = None
+    for e in raw[1:]:
+        t = e[0]
+        if t == "CAS":
+            target = line.adjustments if line is not None else claim.adjustments
+            g = e[1]
+            n = len(e)
+            k = 2
+            while k < n:
+                r = e[k]
+                if r:
+                    q = e[k + 2] if k + 2 < n else ""
+                    target.append(Adjustment(g, r, _m(e[k + 1]), _m(q) if q else None))
+                k += 3
+        elif t == "SVC":
+            c1 = e[1]
+            parts = c1.split(comp)
+            if len(parts) == 1 and not comp_checked and len(c1) > 2:
+                for alt in _ALT_COMPONENT:
+                    if alt != comp and alt in c1:
+                        comp = alt
+                        parts = c1.split(comp)
+                        break
+                comp_checked = True
+            n = len(e)
+            line = ServicePayment(
+                parts[0],
+                parts[1] if len(parts) > 1 else "",
+                parts[2:6],
+                _m(e[2]),
+                _m(e[3]),
+                (e[4] or None) if n > 4 else None,
+                _m(e[5]) if n > 5 and e[5] else None,
+                (e[6] or None) if n > 6 else None,
+                _m(e[7]) if n > 7 and e[7] else None,
+            )
+            claim.lines.append(line)
+        elif t == "DTM":
+            q = e[1]
+            if line is not None:
+                if q == "472" or q == "150":
+                    line.service_date = _d8_or_none(e[2])
+                elif q == "151":
+                    line.service_date_end = _d8_or_none(e[2])
+            elif q == "232":
+                claim.statement_from = _d8_or_none(e[2])
+            elif q == "233":
+                claim.statement_to = _d8_or_none(e[2])
+            elif q == "050":
+                claim.received_date = _d8_or_none(e[2])
+        elif t == "REF":
+            if line is not None:
+                if e[1] == "6R":
+                    line.line_control_number = e[2]
+                else:
+                    line.references.append((e[1], e[2] if len(e) > 2 else ""))
+            else:
+                claim.references.append((e[1], e[2] if len(e) > 2 else ""))
+        elif t == "NM1":
+            if e[1] == "QC" and line is None:
+                n = len(e)
+                claim.patient_last_name = e[3] if n > 3 else None
+                claim.patient_first_name = (e[4] or None) if n > 4 else None
+                claim.patient_id = (e[9] or None) if n > 9 else None
+        elif t == "LQ":
+            if line is not None and len(e) > 2:
+                line.remarks.append(e[2])
+        elif t == "AMT":
+            if line is not None and e[1] == "B6":
+                line.allowed_amount = _m(e[2])
+        elif t == "MOA" or t == "MIA":
+            # Remark codes: MOA03-07, MIA05 and MIA20-23.
+            idxs = (3, 4, 5, 6, 7) if t == "MOA" else (5, 20, 21, 22, 23)
+            for k in idxs:
+                if k < len(e) and e[k]:
+                    claim.remarks.append(e[k])
 
 
 def _start(tx, payment, payer, payee, production_date, receiver_id, balance) -> Remittance:

@@ -178,9 +178,7 @@ class Tokenizer:
                     cut = buf.rfind(term)
                     region, rest = buf[:cut], buf[cut + 1 :]
                 if region:
-                    parts = region.split(term)
-                    if "\n" in region or "\r" in region or "\t" in region or region[:1] == " ":
-                        parts = [p.strip() for p in parts]
+                    parts = _split_region(region, term)
                     if "" in parts:
                         parts = [p for p in parts if p]
                     if parts:
@@ -223,6 +221,33 @@ class Tokenizer:
             if i + 3 >= len(buf) and (j < 0 or buf[j] == term):
                 return -1  # cannot decide yet; caller reads more only if no terminator found
             start = i + 1
+
+
+# ASCII whitespace that str.strip removes, other than space, TAB, CR and LF.
+_RARE_WS = "\x0b\x0c\x1c\x1d\x1e\x1f"
+
+
+def _split_region(region: str, term: str) -> list[str]:
+    """Segments of `region`, each stripped of surrounding whitespace.
+
+    Equivalent to `[p.strip() for p in region.split(term)]` when the region holds
+    layout whitespace, but the common layout "one segment per line" (every
+    terminator followed by exactly one LF and no other whitespace at segment
+    edges) is recognised with a few C-level scans and split on terminator+LF
+    directly, without a strip per segment.
+    """
+    if not ("\n" in region or "\r" in region or "\t" in region or region[:1] == " "):
+        return region.split(term)
+    if term != "\n" and "\r" not in region and "\t" not in region and region.isascii():
+        r = region[1:] if region[:1] == "\n" else region
+        n = r.count(term)
+        if n == r.count("\n") and r[:1] != " " and r[-1:] != " " and not any(c in r for c in _RARE_WS):
+            pat = term + "\n"
+            parts = r.split(pat)
+            # n + 1 parts: every terminator is followed by the LF, and there is no other LF.
+            if len(parts) == n + 1 and " " + term not in r and pat + " " not in r:
+                return parts
+    return [p.strip() for p in region.split(term)]
 
 
 def iter_segments(source: Source | Tokenizer) -> Iterator[Segment]:

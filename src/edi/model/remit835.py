@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from edi.envelope import EnvelopeInfo, Issue
-from edi.model.common import Adjustment, Address
+from edi.model.common import Adjustment, Address, LazyFields
 
 
 @dataclass(slots=True)
@@ -59,8 +59,13 @@ class ServicePayment:
 
 
 @dataclass(slots=True)
-class ClaimPayment:
-    """2100 claim payment information."""
+class ClaimPayment(LazyFields):
+    """2100 claim payment information.
+
+    `edi.r835` creates these lazily: the claim is balance-checked while reading
+    (in integer cents), and its fields other than the patient control number and
+    status code are converted (Decimal, dates, lines, adjustments) on first access.
+    """
 
     patient_control_number: str  # CLP01 = our CLM01
     status_code: str  # CLP02

@@ -1,0 +1,195 @@
+"""The fast 835 path (integer cents, lazy claims, LF-layout tokenizing, SE found by the
+reader) gives exactly what the eager Decimal reader it replaced gives.
+
+`reference_r835.py` is that eager reader, kept verbatim as the oracle: on corpus
+files, generated files and thousands of mutations of both, the two readers must
+produce the same remittances (compared by repr, so Decimal exponents count), the
+same balance problems and issues, or the same error at the same segment.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+import reference_r835
+from edi import r835
+from edi.errors import X12Error
+from edi.tokenizer import _split_region
+from edi.wacks import write_835
+from edi_bigfiles import IC
+from edi_remit_factories import balanced_claim, plb, remittance
+from edi_samples import sample_files
+
+
+def _decimal_or_none(s: str) -> Decimal | None:
+    try:
+        d = Decimal(s)
+    except (InvalidOperation, ValueError):
+        return None
+    return d if d.is_finite() else None
+
+
+AMOUNT_CHARS = st.sampled_from(list("0123456789") + ["-", ".", "+", " ", "e", "E", "_", "²", "٣", "x"])
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.text(AMOUNT_CHARS, max_size=12))
+@example("")
+@example("-")
+@example(".")
+@example("-.")
+@example("5.")
+@example(".5")
+@example("-.05")
+@example("-0")
+@example("1.005")
+@example("1e2")
+@example("+5")
+@example(" 5")
+@example("1_000")
+@example("²")
+@example("٣.٣")
+@example("12.3.45")
+@example("--1.00")
+def test_cents_agrees_with_decimal(s: str) -> None:
+    d = _decimal_or_none(s)
+    try:
+        c = r835.cents(s)
+    except ValueError:
+        # Only for strings Decimal rejects too (e.g. superscript digits that isdigit() accepts).
+        assert d is None, s
+        return
+    if c is not None:
+        assert d is not None and d * 100 == c, s
+    else:
+        # None (the reader then uses Decimal) only for what is not a plain amount with <= 2 decimals.
+        assert not re.fullmatch(r"-?(\d+\.?\d{0,2}|\.\d{1,2})", s, re.ASCII), s
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.decimals(min_value=Decimal("-99999999.99"), max_value=Decimal("99999999.99"), places=2))
+def test_cents_of_every_two_place_amount(d: Decimal) -> None:
+    for s in (str(d), format(d, "f"), format(d.normalize(), "f")):
+        assert r835.cents(s) == int(d * 100), s
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(st.sampled_from(list("~\n \r\t\x0b\x1cAB*")), max_size=30))
+@example("A~\nB ~\nC")
+@example("\nA~\nB~\n")
+@example("A~\n B")
+def test_split_region_equals_the_strip_rule(region: str) -> None:
+    # The rule it speeds up: strip every segment when the region has layout whitespace.
+    want = region.split("~")
+    if "\n" in region or "\r" in region or "\t" in region or region[:1] == " ":
+        want = [p.strip() for p in want]
+    assert _split_region(region, "~") == want
+
+
+def _outcome(reader, text: str):
+    try:
+        rems = reader.read_835(text)
+    except X12Error as ex:
+        return ("error", type(ex).__name__, str(ex))
+    kinds = [k for k, _ in reader.iter_835(text)]
+    return ("ok", kinds, repr(rems))
+
+
+def _same(text: str) -> None:
+    assert _outcome(r835, text) == _outcome(reference_r835, text)
+
+
+def _generated() -> list[str]:
+    rng = random.Random(835)
+    texts = []
+    for ratio, charges in ((Decimal("0.8"), (Decimal("100.00"), Decimal("50.00"))),
+                           (Decimal("0.73"), (Decimal("123.45"), Decimal("0.99"), Decimal("1234.5"))),
+                           (Decimal("0.333"), (Decimal("10.001"), Decimal("7"))),
+                           (Decimal("1"), (Decimal("1E+2"),))):
+        claims = [balanced_claim(i, charges, ratio, rng.choice(["1", "2", "22"])) for i in range(4)]
+        texts.append(write_835(remittance(claims, plb=[plb("10.00"), plb("-2.5", "L6")]), IC))
+    # Imbalances at every level, reversals, a claim-level CAS and a second transaction.
+    c = balanced_claim(1)
+    c.paid += 1
+    c.lines[0].paid += Decimal("0.01")
+    texts.append(write_835(remittance([c, balanced_claim(2, status="22")]), IC))
+    return texts
+
+
+def _corpus() -> list[str]:
+    out = []
+    for p in sample_files():
+        if p.stat().st_size < 50_000:
+            text = p.read_bytes().decode("utf-8", "replace")
+            if "ST*835" in text or "ST|835" in text:
+                out.append(text)
+    return out
+
+
+def test_generated_and_corpus_files_read_identically() -> None:
+    texts = _generated() + _corpus()
+    assert len(texts) >= 5
+    for text in texts:
+        _same(text)
+        _same(text.replace("~\n", "~"))  # the other common layout
+
+
+_MUTATIONS = ["*", ":", "~", "\n", " ", "0", "9", ".", "-", "E", "A", "", "CAS*", "SVC*", "CLP*", "DTM*472*",
+              "DTM*232*2024", "REF*6R", "NM1", "AMT*B6*", "LX*1", "PLB*", "SE*", "ST*835*", "LQ*HE",
+              "20240230", "1.005", "~CAS*CO*45*1.5~", "~SVC*HC>99213*10*10~", "~MOA***MA01~"]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_mutated_files_read_identically(seed: int) -> None:
+    rng = random.Random(seed)
+    bases = _generated() + [t for t in _corpus() if len(t) < 20_000]
+    for _ in range(300):
+        text = rng.choice(bases)
+        for _ in range(rng.randint(1, 4)):
+            i = rng.randrange(110, len(text))  # past the ISA: its own checks are tested elsewhere
+            ch = rng.choice(_MUTATIONS)
+            r = rng.random()
+            if r < 0.3:
+                text = text[:i] + text[i + rng.randint(1, 12):]
+            elif r < 0.7:
+                text = text[:i] + ch + text[i:]
+            else:
+                text = text[:i] + ch + text[i + 1:]
+        try:
+            _same(text)
+        except AssertionError:
+            Path("/tmp/edi_835_mismatch.x12").write_text(text)
+            raise
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(
+    st.lists(st.decimals(min_value=Decimal("-999.999"), max_value=Decimal("9999.99"), places=3), min_size=1, max_size=3),
+    st.decimals(min_value=Decimal("0"), max_value=Decimal("1"), places=2),
+    st.sampled_from(["1", "2", "22"])), min_size=1, max_size=5))
+def test_random_amounts_read_identically(claims) -> None:
+    built = [balanced_claim(i, tuple(ch), ratio, status) for i, (ch, ratio, status) in enumerate(claims)]
+    text = write_835(remittance(built), IC)
+    _same(text)
+    (got,) = r835.read_835(text)
+    assert got.balance.ok, got.balance.problems
+
+
+def test_lazy_claim_behaves_like_a_built_one() -> None:
+    from dataclasses import asdict, replace
+
+    (got,) = r835.read_835(write_835(remittance([balanced_claim(1)]), IC))
+    (ref,) = reference_r835.read_835(write_835(remittance([balanced_claim(1)]), IC))
+    claim = got.claims[0]
+    assert asdict(claim) == asdict(ref.claims[0])
+    assert replace(claim, paid=Decimal("1")).paid == Decimal("1")
+    assert claim == ref.claims[0] and repr(claim) == repr(ref.claims[0])
+    with pytest.raises(AttributeError):
+        claim.no_such_field  # noqa: B018
