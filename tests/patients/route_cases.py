@@ -5,8 +5,8 @@ import sys
 import uuid
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))  # helpers, when loaded from another test folder
-sys.path.insert(0, str(Path(__file__).parent.parent / "setup"))
+sys.path.append(str(Path(__file__).parent))  # helpers, when loaded from another test folder
+sys.path.append(str(Path(__file__).parent.parent / "setup"))
 
 from conftest import RouteCaseData, route_case  # noqa: E402
 from patients_support import make_patient, patient_body  # noqa: E402

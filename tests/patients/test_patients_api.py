@@ -10,7 +10,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-sys.path.insert(0, str(Path(__file__).parent.parent / "setup"))
+sys.path.append(str(Path(__file__).parent.parent / "setup"))
 
 from agency.audit.models import AuditEvent  # noqa: E402
 from agency.patients.models import Patient, PatientCoverage  # noqa: E402

@@ -11,7 +11,7 @@ import sys
 import uuid
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))  # setup_support, when loaded from another test folder
+sys.path.append(str(Path(__file__).parent))  # setup_support, when loaded from another test folder
 
 from agency.db.base import new_id  # noqa: E402
 from agency.practices.models import RenderingProvider, ServiceLocation  # noqa: E402
