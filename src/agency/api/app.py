@@ -26,6 +26,7 @@ from agency.api.practices import list_practices, practice_router
 from agency.api.problems import EXCEPTION_HANDLERS
 from agency.api.request_id import RequestIdMiddleware
 from agency.audit import api as audit_api
+from agency.claims import api as claims_api
 from agency.clearinghouse import api as clearinghouse_api
 from agency.coding import api as coding_api
 from agency.db.runtime import Database
@@ -33,6 +34,7 @@ from agency.encounters import api as encounters_api
 from agency.identity import api as identity_api
 from agency.payers import api as payers_api
 from agency.settings import Settings, get_settings
+from agency.submissions import api as submissions_api
 from agency.worker.broker import InProcessWorker, is_in_process, setup_broker
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
@@ -51,7 +53,8 @@ def api_v1_router() -> Router:
                         *clearinghouse_api.ROUTES,
                         *payers_api.ROUTES,
                         coding_api.coding_router(), *coding_api.ROUTES,
-                        encounters_api.router()],
+                        encounters_api.router(),
+                        claims_api.router(), *submissions_api.ROUTES],
     )
 
 
