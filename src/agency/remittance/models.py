@@ -21,8 +21,8 @@ MONEY = sa.Numeric(12, 2)
 class Era(TenantMixin, Base):
     __tablename__ = "era"
     __table_args__ = (
+        # (tenant_id, edi_file_id) -> edi_file is in the migration; edi_file has no ORM model.
         sa.UniqueConstraint("tenant_id", "payer_code", "trn02"),
-        sa.ForeignKeyConstraint(["tenant_id", "edi_file_id"], ["edi_file.tenant_id", "edi_file.id"]),
     )
 
     edi_file_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, nullable=False)
