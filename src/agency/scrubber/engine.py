@@ -82,9 +82,9 @@ def _date_forms(d: date) -> list[str]:
             f"{d.month}/{d.day}/{d.year}"]
 
 
-def phi_markers(claim: Claim | InstitutionalClaim) -> tuple[list[str], list[str]]:
+def phi_markers(claim: Claim | InstitutionalClaim, view: ClaimView | None = None) -> tuple[list[str], list[str]]:
     """(identifying strings, date strings) of the claim that must never appear in a message."""
-    view = ClaimView(claim, None)
+    view = view or ClaimView(claim, None)
     people = [claim.subscriber.person]
     if claim.patient is not None:
         people.append(claim.patient.person)
@@ -117,15 +117,19 @@ def phi_markers(claim: Claim | InstitutionalClaim) -> tuple[list[str], list[str]
 
 
 def _redact(findings: list[Finding], view: ClaimView) -> list[Finding]:
-    texts, dates = phi_markers(view.claim)
-    parts = [re.escape(t) for t in dates] + [rf"(?<![0-9A-Za-z]){re.escape(t)}(?![0-9A-Za-z])" for t in texts]
-    if not parts:
-        return findings
-    pattern = re.compile("|".join(parts), re.IGNORECASE)
+    texts, dates = phi_markers(view.claim, view)
+    markers = [(d, False) for d in dates] + [(t.lower(), True) for t in texts]
     out = []
     for f in findings:
-        if pattern.search(f.message):
-            f = Finding(f.rule_id, f.severity, pattern.sub("[redacted]", f.message), f.field, f.line_number,
-                        f.rule_version)
+        message, low = f.message, f.message.lower()
+        for marker, word in markers:
+            if marker not in low:  # cheap pre-check; a regex only when a marker occurs
+                continue
+            body = re.escape(marker)
+            pattern = rf"(?<![0-9A-Za-z]){body}(?![0-9A-Za-z])" if word else body
+            message = re.sub(pattern, "[redacted]", message, flags=re.IGNORECASE)
+            low = message.lower()
+        if message != f.message:
+            f = Finding(f.rule_id, f.severity, message, f.field, f.line_number, f.rule_version)
         out.append(f)
     return out

@@ -31,12 +31,18 @@ class ScrubResultRepository:
             sa.select(ScrubResult).where(ScrubResult.claim_id.in_(list(claim_ids)))
             .order_by(ScrubResult.claim_id, ScrubResult.id)))
 
-    def delete_for_claim(self, claim_id: uuid.UUID) -> None:
-        self.session.execute(sa.delete(ScrubResult).where(ScrubResult.claim_id == claim_id))
+    def delete_for_claim(self, claim_id: uuid.UUID) -> list:
+        """Delete the claim's results; returns the acknowledged ones (rule_id, rule_version, field,
+        line_number, message, acknowledged_by, acknowledged_at) so a re-run can keep them."""
+        t = ScrubResult.__table__
+        return list(self.session.execute(
+            sa.delete(t).where(t.c.claim_id == claim_id).returning(
+                t.c.rule_id, t.c.rule_version, t.c.field, t.c.line_number, t.c.message, t.c.acknowledged_by,
+                t.c.acknowledged_at, t.c.severity)))
 
-    def add_all(self, rows: list[ScrubResult]) -> None:
-        self.session.add_all(rows)
-        self.session.flush()
+    def insert_rows(self, rows: list[dict]) -> None:
+        if rows:
+            self.session.execute(sa.insert(ScrubResult.__table__), rows)
 
     def get(self, claim_id: uuid.UUID, result_id: uuid.UUID) -> ScrubResult | None:
         return self.session.scalar(sa.select(ScrubResult).where(ScrubResult.claim_id == claim_id,

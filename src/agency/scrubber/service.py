@@ -84,22 +84,28 @@ def store_results(session: Session, tenant_id: uuid.UUID, claim_id: uuid.UUID, f
     repo.lock_claim(claim_id)
     run_at = run_at or datetime.now(timezone.utc)
     previous = {}
-    if keep_acknowledgements:
-        for r in repo.for_claim(claim_id):
-            if r.acknowledged_at is not None:
-                previous[(r.rule_id, r.rule_version, r.field, r.line_number, r.message)] = r
-    repo.delete_for_claim(claim_id)
+    for r in repo.delete_for_claim(claim_id):
+        if keep_acknowledgements and r.acknowledged_at is not None:
+            previous[(r.rule_id, r.rule_version, r.field, r.line_number, r.message)] = r
     rows = []
     for f in findings:
         ack = previous.get((f.rule_id, f.rule_version, f.field, f.line_number, f.message)) \
             if f.severity is Severity.WARNING else None
-        rows.append(ScrubResult(tenant_id=tenant_id, id=new_id(), claim_id=claim_id, run_at=run_at,
-                                rule_id=f.rule_id, rule_version=f.rule_version, severity=f.severity.value,
-                                message=f.message, field=f.field, line_number=f.line_number,
-                                acknowledged_by=ack.acknowledged_by if ack else None,
-                                acknowledged_at=ack.acknowledged_at if ack else None))
-    repo.add_all(rows)
-    return _status(claim_id, rows, run_at)
+        rows.append(dict(tenant_id=tenant_id, id=new_id(), claim_id=claim_id, run_at=run_at,
+                         rule_id=f.rule_id, rule_version=f.rule_version, severity=f.severity.value,
+                         message=f.message, field=f.field, line_number=f.line_number,
+                         acknowledged_by=ack.acknowledged_by if ack else None,
+                         acknowledged_at=ack.acknowledged_at if ack else None))
+    repo.insert_rows(rows)
+    return _status(claim_id, [_Row(r) for r in rows], run_at)
+
+
+class _Row:
+    __slots__ = ("severity", "acknowledged_at", "run_at")
+
+    def __init__(self, values: dict) -> None:
+        self.severity, self.acknowledged_at, self.run_at = values["severity"], values["acknowledged_at"], \
+            values["run_at"]
 
 
 def scrub_and_store(session: Session, tenant_id: uuid.UUID, claim_id: uuid.UUID, claim, context: ScrubContext,
