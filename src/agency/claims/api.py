@@ -14,6 +14,7 @@ import uuid
 from typing import Any
 
 from litestar import Request, Response, Router, get, post
+from litestar.params import Parameter
 
 from agency.api.dependencies import PracticeContext
 from agency.api.guards import practice_access, requires
@@ -44,15 +45,16 @@ def _states(state: str | None) -> list[str] | None:
 
 
 @get("/claims", opt={"audit": "list"}, guards=READ)
-async def list_claims(practice_ctx: PracticeContext, state: str | None = None, limit: int | None = None,
-                      cursor: str | None = None) -> ClaimPage:
+async def list_claims(practice_ctx: PracticeContext,
+                      claim_state: str | None = Parameter(query="state", default=None, required=False),
+                      limit: int | None = None, cursor: str | None = None) -> ClaimPage:
     n = clamp_limit(limit)
     key = decode_cursor(cursor, ("id",))
     try:
         after = uuid.UUID(key["id"]) if key else None
     except ValueError:
         raise BadRequest("The cursor is not valid; pass back next_cursor unchanged.") from None
-    rows = await practice_ctx.run(service.list_claims, practice_ctx.practice_id, states=_states(state), after=after,
+    rows = await practice_ctx.run(service.list_claims, practice_ctx.practice_id, states=_states(claim_state), after=after,
                                   limit=n)
     more = len(rows) > n
     rows = rows[:n]
