@@ -76,10 +76,12 @@ def cents(s: str) -> int | None:
         # isdigit() also accepts e.g. superscripts, which int() rejects (ValueError):
         # the caller reports that as an invalid decimal, as Decimal() would.
         return int(s) * 100
-    if s[-3:-2] == ".":  # the usual "123.45" / "-0.50"
-        t = s[:-3] + s[-2:]
-        if t.isdigit() or (t[:1] == "-" and t[1:].isdigit()):
-            return int(t)
+    if s[-3:-2] == "." and s[-2:].isdigit():  # the usual "123.45" / "-0.50"
+        w = s[:-3]
+        if w.isdigit():
+            return int(w + s[-2:])
+        if w[:1] == "-" and w[1:].isdigit():
+            return -int(w[1:] + s[-2:])
     if not s.isascii():
         return None
     neg = s[:1] == "-"
