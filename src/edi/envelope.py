@@ -9,6 +9,8 @@ as `Issue`s instead of raising: a file with a wrong SE01 is still readable.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -375,6 +377,14 @@ def sanitize(value: str, forbidden: str) -> str:
     return " ".join("".join(out).split())
 
 
+@functools.lru_cache(maxsize=16)
+def _plain_matcher(forbidden: str):
+    """fullmatch of values `sanitize` returns unchanged: allowed characters only, none of
+    `forbidden`, single spaces between words, no space at either end (or empty)."""
+    word = "[" + "".join(re.escape(c) for c in sorted(_ALLOWED - set(forbidden) - {" "})) + "]+"
+    return re.compile(f"(?:{word}(?: {word})*)?").fullmatch
+
+
 @dataclass(slots=True)
 class Interchange:
     """ISA/GS envelope parameters for a writer. Control numbers come from the caller
@@ -409,19 +419,30 @@ class SegmentWriter:
     out: list[str] = field(default_factory=list)
     count: int = 0  # segments since the last reset (for SE01)
     _forbidden: str = ""
+    _plain: object = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._forbidden = self.element + self.component + self.repetition + self.terminator + "\r\n"
+        self._plain = _plain_matcher(self._forbidden)
 
     def clean(self, v) -> str:
         if v is None:
             return ""
-        return sanitize(str(v), self._forbidden)
+        v = str(v)
+        # Most values are already clean: one regex match instead of a loop per character.
+        if self._plain(v):
+            return v
+        return sanitize(v, self._forbidden)
 
     def seg(self, *elements) -> None:
         parts = []
+        plain = self._plain
         for e in elements:
-            if isinstance(e, (tuple, list)):
+            if type(e) is str:  # the common case, clean() inlined
+                parts.append(e if plain(e) else sanitize(e, self._forbidden))
+            elif e is None:
+                parts.append("")
+            elif isinstance(e, (tuple, list)):
                 comps = [self.clean(c) for c in e]
                 while comps and not comps[-1]:
                     comps.pop()

@@ -193,3 +193,19 @@ def test_lazy_claim_behaves_like_a_built_one() -> None:
     assert claim == ref.claims[0] and repr(claim) == repr(ref.claims[0])
     with pytest.raises(AttributeError):
         claim.no_such_field  # noqa: B018
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(st.sampled_from(list("AZaz09 *:^~|!\r\n\t.-ÑéßÄ\x00\u2028")), max_size=20),
+       st.sampled_from(["*:^~", "|>^!", "*:^\x1d"]))
+@example("A  B", "*:^~")
+@example(" A", "*:^~")
+@example("", "*:^~")
+def test_writer_clean_equals_sanitize(value: str, delims: str) -> None:
+    from edi.envelope import SegmentWriter, sanitize
+
+    w = SegmentWriter(delims[0], delims[1], delims[2], delims[3])
+    want = sanitize(value, w._forbidden)
+    assert w.clean(value) == want
+    w.seg("X", value)
+    assert w.out[-1] == ("X" + (delims[0] + want if want else "")) + delims[3] + "\n"
