@@ -245,9 +245,23 @@ def _split_region(region: str, term: str) -> list[str]:
             pat = term + "\n"
             parts = r.split(pat)
             # n + 1 parts: every terminator is followed by the LF, and there is no other LF.
-            if len(parts) == n + 1 and " " + term not in r and pat + " " not in r:
+            if len(parts) == n + 1 and not _space_at_edge(r, term):
                 return parts
     return [p.strip() for p in region.split(term)]
+
+
+def _space_at_edge(r: str, term: str) -> bool:
+    """Is there a space right before a terminator or right after terminator+LF?"""
+    spaces = r.count(" ")  # one fast C pass
+    if spaces * 64 > len(r):
+        return " " + term in r or term + "\n " in r
+    # Few spaces (names, addresses): look only at their neighbours.
+    i = r.find(" ")
+    while i >= 0:
+        if r[i + 1 : i + 2] == term or (i >= 2 and r[i - 2 : i] == term + "\n"):
+            return True
+        i = r.find(" ", i + 1)
+    return False
 
 
 def iter_segments(source: Source | Tokenizer) -> Iterator[Segment]:

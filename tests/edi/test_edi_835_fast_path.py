@@ -93,6 +93,18 @@ def test_split_region_equals_the_strip_rule(region: str) -> None:
     assert _split_region(region, "~") == want
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(st.sampled_from(list("AB* ")), max_size=6), max_size=8), st.sampled_from(["~\n", "~"]))
+def test_split_region_with_sparse_spaces(segments: list[str], joiner: str) -> None:
+    # Long space-free segments around the random ones: the few-spaces branch looks at neighbours only.
+    filler = "CLP*" + "9" * 300
+    region = joiner.join([filler] + [s for seg in segments for s in (seg, filler)])
+    want = region.split("~")
+    if "\n" in region:
+        want = [p.strip() for p in want]
+    assert _split_region(region, "~") == want
+
+
 def _outcome(reader, text: str):
     try:
         rems = reader.read_835(text)
