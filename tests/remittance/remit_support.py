@@ -59,9 +59,12 @@ def make_ctx(db, scope, *, payer_code: str | None = None, secondary: bool = Fals
     npi = lambda: npi_with_check_digit(str(100000000 + uuid.uuid4().int % 800000000)[:9])  # noqa: E731
     bp, rp = new_id(), new_id()
     with db.sessions.tenant_unit(scope) as s:
+        import sqlalchemy as sa
+        has_default = s.execute(sa.select(BillingProvider.id).where(BillingProvider.tenant_id == scope.tenant_id,
+                                                                    BillingProvider.is_default)).first()
         s.add(BillingProvider(tenant_id=scope.tenant_id, id=bp, name="Clinic Group", npi=npi(), tin="123456789",
                               taxonomy="207Q00000X", address_line1="1 Main St", city="Springfield", state="IL",
-                              zip="627011234", is_default=True))
+                              zip="627011234", is_default=not has_default))
         s.add(RenderingProvider(tenant_id=scope.tenant_id, id=rp, npi=npi(), first_name="Ada", last_name="Lovelace"))
         s.flush()
         covs = [CoverageData(rank=1, member_id=f"M{uuid.uuid4().hex[:9]}", payer_id=pid)]
@@ -71,7 +74,6 @@ def make_ctx(db, scope, *, payer_code: str | None = None, secondary: bool = Fals
                                  PatientData(first_name="Remi", last_name="Poster", date_of_birth=date(1971, 4, 5),
                                              sex="F"), covs)
         from agency.patients.models import PatientCoverage
-        import sqlalchemy as sa
         cov_ids = [r[0] for r in s.execute(sa.select(PatientCoverage.id).where(
             PatientCoverage.tenant_id == scope.tenant_id, PatientCoverage.patient_id == patient)
             .order_by(PatientCoverage.rank))]

@@ -45,11 +45,14 @@ def stored_file_id(db, scope: TenantScope, inbound_file_id: uuid.UUID) -> uuid.U
 
 
 def _open_inbound(db, inbound) -> bytes | None:  # noqa: ANN001
+    """The router keeps the file sealed under the agency key (``agency.submissions.inbound``);
+    posting keeps its own copy sealed under the practice's key in ``edi_file``."""
     try:
         from agency.clearinghouse.keys import agency_cipher_for
 
-        return agency_cipher_for(db).open_file(inbound.agency_id, inbound.id, inbound.content)
-    except Exception:  # noqa: BLE001  the router's own sealing differs: it must store edi_file itself
+        return agency_cipher_for(db).open_bytes(inbound.agency_id, "inbound_file", "content", inbound.id,
+                                                inbound.content)
+    except Exception:  # noqa: BLE001
         log.warning("inbound file could not be opened for posting")
         return None
 
