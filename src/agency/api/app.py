@@ -30,9 +30,11 @@ from agency.claims import api as claims_api
 from agency.clearinghouse import api as clearinghouse_api
 from agency.coding import api as coding_api
 from agency.db.runtime import Database
+from agency.denials import api as denials_api
 from agency.encounters import api as encounters_api
 from agency.identity import api as identity_api
 from agency.payers import api as payers_api
+from agency.remittance import api as remittance_api
 from agency.settings import Settings, get_settings
 from agency.submissions import api as submissions_api
 from agency.worker.broker import InProcessWorker, is_in_process, setup_broker
@@ -54,7 +56,8 @@ def api_v1_router() -> Router:
                         *payers_api.ROUTES,
                         coding_api.coding_router(), *coding_api.ROUTES,
                         encounters_api.router(),
-                        claims_api.router(), *submissions_api.ROUTES],
+                        claims_api.router(), *submissions_api.ROUTES,
+                        remittance_api.router(), denials_api.router(), *denials_api.ROUTES],
     )
 
 
