@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from decimal import Decimal
 
@@ -40,3 +41,20 @@ def file_837(claims, isa13: int = 1, billing: Provider = BILLING, st02: str = "0
     ic = Interchange("SUB123", "SIMCH", isa13, isa13, date(2024, 5, 1), "1030", usage="T",
                      ack_requested=ack_requested)
     return write_837p(batch, ic).encode()
+
+
+def make_connection(db, agency_id, **kw):
+    """A mailbox connection row in ``agency_id`` (directly, as a fixture)."""
+    from agency.clearinghouse.models import ClearinghouseConnection
+    from agency.db.base import new_id
+    from tenants.scope import AgencyScope
+
+    marker = f"CH-{uuid.uuid4().hex[:8]}"
+    fields = dict(agency_id=agency_id, id=new_id(), name="Hidden " + marker, kind="mailbox",
+                  outbound_dir=f"/nonexistent/{marker}/out", inbound_dir=f"/nonexistent/{marker}/in",
+                  submitter_id="SUB" + marker[-6:].upper(), receiver_id="RCV", usage="T")
+    fields.update(kw)
+    conn = ClearinghouseConnection(**fields)
+    with db.sessions.agency_unit(AgencyScope(agency_id)) as s:
+        s.add(conn)
+    return conn

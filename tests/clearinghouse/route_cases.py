@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
+import sys
+from pathlib import Path
 
-from agency.clearinghouse.models import ClearinghouseConnection
-from agency.db.base import new_id
-from conftest import RouteCaseData, route_case
-from tenants.scope import AgencyScope
+sys.path.insert(0, str(Path(__file__).parent))  # loaded by file path from the route walk
 
-
-def make_connection(db, agency_id, **kw) -> ClearinghouseConnection:
-    marker = f"CH-{uuid.uuid4().hex[:8]}"
-    fields = dict(agency_id=agency_id, id=new_id(), name="Hidden " + marker, kind="mailbox",
-                  outbound_dir=f"/nonexistent/{marker}/out", inbound_dir=f"/nonexistent/{marker}/in",
-                  submitter_id="SUB" + marker[-6:].upper(), receiver_id="RCV", usage="T")
-    fields.update(kw)
-    conn = ClearinghouseConnection(**fields)
-    with db.sessions.agency_unit(AgencyScope(agency_id)) as s:
-        s.add(conn)
-    return conn
+from clearinghouse_factories import make_connection  # noqa: E402
+from conftest import RouteCaseData, route_case  # noqa: E402
 
 
 def _case(db, scope, method, body=None):

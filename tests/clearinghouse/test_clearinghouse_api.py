@@ -156,7 +156,7 @@ def test_only_agency_admins_manage_connections(api, callers, role):
 
 def test_agencies_do_not_see_each_others_connections(api, db, tenancy, callers):
     from conftest import make_user, session_headers
-    from route_cases import make_connection
+    from clearinghouse_factories import make_connection
 
     theirs = make_connection(db, tenancy.agency_b)
     admin_a = callers["agency_admin"]
