@@ -56,10 +56,36 @@ def hidden_claim(db, scope, state="accepted_payer"):
     return cid, pcn
 
 
+def coded_encounter(db, scope):
+    """A coded encounter in ``scope`` whose claim can be built (default billing provider ensured)."""
+    import sqlalchemy as sa
+
+    from agency.practices.models import BillingProvider, PayerEnrollment, RenderingProvider
+    from agency.db.base import new_id
+    from claims_support import Billing, make_encounter, make_patient
+    from setup_support import make_billing_provider, make_payer, valid_npi
+
+    payer = make_payer(db, scope.agency_id)
+    with db.sessions.tenant_unit(scope) as s:
+        bp_id = s.scalars(sa.select(BillingProvider.id).where(BillingProvider.tenant_id == scope.tenant_id,
+                                                              BillingProvider.is_default.is_(True))).first()
+    if bp_id is None:
+        bp_id = make_billing_provider(db, scope, is_default=True, phone="2175550100").id
+    rid = new_id()
+    with db.sessions.tenant_unit(scope) as s:
+        s.add(RenderingProvider(tenant_id=scope.tenant_id, id=rid, npi=valid_npi(), first_name="Case",
+                                last_name="Doctor"))
+        s.add(PayerEnrollment(tenant_id=scope.tenant_id, id=new_id(), payer_id=payer.id, billing_provider_id=bp_id,
+                              status="active"))
+    b = Billing(scope.agency_id, scope, payer, None, rid, None)
+    pid = make_patient(db, b)
+    return make_encounter(db, b, pid)
+
+
 @route_case(P + "/claims")
 def _claims(db, scope, method):
     cid, pcn = hidden_claim(db, scope)
-    body = {"encounter_id": str(uuid.uuid4())} if method == "POST" else None
+    body = {"encounter_id": str(coded_encounter(db, scope))} if method == "POST" else None
     return RouteCaseData(path={"practice_id": scope.tenant_id}, json=body, markers=[pcn, cid])
 
 

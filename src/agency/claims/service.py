@@ -120,7 +120,7 @@ def apply_findings(session: Session, claim: Claim, findings: list[dict], actor: 
                                  hold_reasons=errors + open_warnings, warnings=warnings, last_reason=text)
     if moved is None:
         raise Conflict("The claim changed state meanwhile; reload it and try again.")
-    session.expire(claim)
+    session.refresh(claim)
     return to
 
 

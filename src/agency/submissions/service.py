@@ -340,9 +340,10 @@ def retry_parked(db, scope: TenantScope, interchange_id: uuid.UUID) -> bool:  # 
 
 # ------------------------------------------------------------------------------- sweeps
 
-def due_interchanges(db, agency_id: uuid.UUID, *, stale_after: timedelta = timedelta(minutes=2)) -> list[tuple]:  # noqa: ANN001
+def due_interchanges(db, agency_id: uuid.UUID, *, stale_after: timedelta = timedelta(0)) -> list[tuple]:  # noqa: ANN001
     """(practice_id, interchange_id) to (re)transmit: built, failed and due, or
-    transmitting for longer than ``stale_after`` (the worker died)."""
+    transmitting (a live worker still uploading holds the advisory lock, so the
+    duplicate message answers 'busy'; a dead worker's lock is gone)."""
     it = Interchange.__table__
     with db.sessions.agency_unit(AgencyScope(agency_id)) as s:
         rows = s.execute(sa.select(it.c.practice_id, it.c.id).where(

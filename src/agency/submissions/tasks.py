@@ -30,14 +30,14 @@ def _ids(*values: str) -> list[uuid.UUID]:
 
 
 @dramatiq.actor(actor_name="submissions.run_agency", queue_name=_Q, max_retries=3)
-def run_agency(agency_id: str, poll: bool = True) -> None:
+def run_agency(agency_id: str, poll: bool = True, limit: int | None = None) -> None:
     from agency.submissions import service
     from agency.submissions.inbound import agency_connections
 
     db = database()
     (aid,) = _ids(agency_id)
     for pid in service.agency_practices(db, aid):
-        build_file.send(str(aid), str(pid))
+        build_file.send(str(aid), str(pid), limit)
     for pid, ic in service.due_interchanges(db, aid):
         transmit.send(str(aid), str(pid), str(ic))
     if poll:
@@ -46,13 +46,15 @@ def run_agency(agency_id: str, poll: bool = True) -> None:
 
 
 @dramatiq.actor(actor_name="submissions.build_file", queue_name=_Q, max_retries=5)
-def build_file(agency_id: str, practice_id: str) -> None:
+def build_file(agency_id: str, practice_id: str, limit: int | None = None) -> None:
     from agency.keys.runtime import cipher_for
     from agency.submissions import service
 
     db = database()
     aid, pid = _ids(agency_id, practice_id)
-    service.run_practice(db, cipher_for(db), TenantScope(aid, pid))
+    service.run_practice(db, cipher_for(db), TenantScope(aid, pid),
+                         limit=max(1, min(int(limit), service.MAX_CLAIMS_PER_FILE)) if limit else
+                         service.MAX_CLAIMS_PER_FILE)
 
 
 @dramatiq.actor(actor_name="submissions.transmit", queue_name=_Q, max_retries=12, min_backoff=5_000,
