@@ -37,11 +37,17 @@ def make_payer(db, agency_id, *, code: str | None = None, name: str | None = Non
 
 
 def make_billing_provider(db, scope, **kw) -> BillingProvider:
+    """A billing provider in ``scope``; ``is_default=True`` makes it the default (the
+    previous default, if any, stops being one, as the service does)."""
     bp = BillingProvider(tenant_id=scope.tenant_id, id=new_id(), name=kw.pop("name", "Clinic Group"),
                          npi=kw.pop("npi", None) or valid_npi(), tin=kw.pop("tin", "123456789"),
                          taxonomy=kw.pop("taxonomy", "207Q00000X"), address_line1="1 Main St", city="Springfield",
                          state="IL", zip="627011234", **kw)
     with db.sessions.tenant_unit(scope) as s:
+        if bp.is_default:
+            from agency.practices.repository import SetupRepository
+
+            SetupRepository(s, scope.tenant_id).clear_default()
         s.add(bp)
     return bp
 
