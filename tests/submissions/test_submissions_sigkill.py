@@ -50,13 +50,13 @@ def _kill(proc: subprocess.Popen) -> None:
     proc.wait(30)
 
 
-def _send_run(agency_id, limit: int) -> None:
+def _send_run(agency_id, limit: int, poll: bool = False) -> None:
     import dramatiq
     from dramatiq.brokers.redis import RedisBroker
 
     rb = RedisBroker(url=BROKER)
     rb.enqueue(dramatiq.Message(queue_name="submissions", actor_name="submissions.run_agency",
-                                args=(str(agency_id), False, limit), kwargs={}, options={}))
+                                args=(str(agency_id), poll, limit), kwargs={}, options={}))
     rb.close()
 
 

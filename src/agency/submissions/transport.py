@@ -6,7 +6,6 @@ handed straight to the transport (never logged, never in a message).
 
 from __future__ import annotations
 
-import json
 import posixpath
 
 from agency.clearinghouse.models import ClearinghouseConnection
@@ -14,24 +13,14 @@ from agency.clearinghouse.transport import MailboxTransport, Transport, Transpor
 
 
 def open_transport(db, conn: ClearinghouseConnection) -> Transport:  # noqa: ANN001
-    timeout = float(conn.timeout_seconds or 30)
-    if conn.kind == "mailbox":
-        return MailboxTransport(conn.outbound_dir, conn.inbound_dir, conn.archive_dir, timeout=timeout)
-    if conn.kind == "sftp":
-        from agency.clearinghouse.keys import agency_cipher_for
-        from agency.clearinghouse.sftp import SftpTransport
+    """The connection's transport (``agency.clearinghouse.service.build_transport``)."""
+    from agency.clearinghouse.keys import agency_cipher_for
+    from agency.clearinghouse.service import build_transport, open_credentials
 
-        secret: dict = {}
-        if conn.credentials is not None:
-            raw = agency_cipher_for(db).open_text(conn.agency_id, "clearinghouse_connection", "credentials",
-                                                  conn.id, conn.credentials)
-            secret = json.loads(raw) if raw else {}
-        return SftpTransport(conn.host or "", int(conn.port or 22), conn.username or "",
-                             host_key_fingerprint=conn.host_key_fingerprint or "",
-                             password=secret.get("password"), private_key=secret.get("private_key"),
-                             passphrase=secret.get("passphrase"), outbound_dir=conn.outbound_dir,
-                             inbound_dir=conn.inbound_dir, archive_dir=conn.archive_dir, timeout=timeout)
-    raise TransportError(f"unknown connection kind {conn.kind!r}")
+    if conn.kind not in ("mailbox", "sftp"):
+        raise TransportError(f"unknown connection kind {conn.kind!r}")
+    creds = open_credentials(agency_cipher_for(db), conn) if conn.credentials is not None else {}
+    return build_transport(conn, creds)
 
 
 def outbound_names(transport: Transport) -> set[str] | None:
