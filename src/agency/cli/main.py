@@ -26,6 +26,7 @@ COMMAND_MODULES: dict[str, str] = {
     "codes": "agency.cli.codes",
     "scrubber": "agency.cli.scrubber",
     "clearinghouse-sim": "agency.cli.clearinghouse_sim",
+    "submissions": "agency.cli.submissions",
 }
 
 
