@@ -22,6 +22,7 @@ import io
 import sys
 import tempfile
 import time
+from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,11 +81,15 @@ def main() -> None:
         d = Path(d)
         f835, f837 = d / "big.835", d / "big.837"
         write_big_835(f835, n)
+        f835c = d / "cents.835"
+        write_big_835(f835c, n, charges=(Decimal("123.45"), Decimal("67.89")))
         t837 = best(lambda: write_big_837p(f837, n))
         s835, s837 = f835.stat().st_size, f837.stat().st_size
         t_parse = best(lambda: parse_835(f835))
         t_built = best(lambda: parse_835_built(f835))
         t_split835 = best(lambda: bare_split(f835))
+        t_parse_c = best(lambda: parse_835(f835c))
+        t_split_c = best(lambda: bare_split(f835c))
         t_split837 = best(lambda: bare_split(f837))
         # pyx12 on files generated the same way (m claims), read as text like pyx12 needs.
         p835, p837 = d / "p.835", d / "p.837"
@@ -109,6 +114,9 @@ def main() -> None:
     built = rate(n, t_built)
     print(f"  + build claims    : {built:>10,.0f} claims/s | x{built / pyx835:,.0f} pyx12"
           f" | {built / split835:.2f} of bare split (every field of every claim read)")
+    pc, sc = rate(n, t_parse_c), rate(n, t_split_c)
+    print(f"  amounts with cents: {pc:>10,.0f} claims/s | x{pc / pyx835:,.0f} pyx12"
+          f" | {pc / sc:.2f} of its bare split ({sc:,.0f}/s) (same claims, 123.45-style amounts)")
     print(f"837P write          : {write_rate:>10,.0f} claims/s | x{write_rate / pyx837:,.0f} pyx12 ({pyx837:,.0f}/s)"
           f" | {write_rate / split837:.2f} of bare split ({split837:,.0f}/s)")
     goal_split = parse_rate / split835 >= 0.5

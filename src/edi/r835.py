@@ -76,12 +76,12 @@ def cents(s: str) -> int | None:
         # isdigit() also accepts e.g. superscripts, which int() rejects (ValueError):
         # the caller reports that as an invalid decimal, as Decimal() would.
         return int(s) * 100
-    if s[-3:-2] == "." and s[-2:].isdigit():  # the usual "123.45" / "-0.50"
-        w = s[:-3]
-        if w.isdigit():
-            return int(w + s[-2:])
-        if w[:1] == "-" and w[1:].isdigit():
-            return -int(w[1:] + s[-2:])
+    t = s.replace(".", "", 1)
+    if s[-3:-2] == ".":  # the usual "123.45" (one dot, two digits after it) / "-0.50"
+        if t.isdigit():
+            return int(t)
+        if s[:1] == "-" and t[1:].isdigit():
+            return -int(t[1:])
     if not s.isascii():
         return None
     neg = s[:1] == "-"
@@ -99,6 +99,11 @@ def cents(s: str) -> int | None:
             return None
         v += int(frac) * 10 if len(frac) == 1 else int(frac)
     return -v if neg else v
+
+
+# The hot loop inlines the two commonest forms: `x.isdigit()` -> int(x) * 100, and
+# `x[-3:-2] == "." and x.replace(".", "", 1).isdigit()` -> that int (exactly one dot, two
+# digits after it); everything else goes through cents(), then Decimal.
 
 
 def _valid(s: str) -> None:
@@ -229,6 +234,8 @@ def parse_835_transaction(tx: RawTransaction, checker: EnvelopeChecker) -> Itera
                             x = e[k + 1]
                             if x.isdigit():
                                 s += int(x) * 100
+                            elif x[-3:-2] == "." and (y := x.replace(".", "", 1)).isdigit():
+                                s += int(y)
                             else:
                                 a = _cents(x)
                                 if a is None:
@@ -261,6 +268,8 @@ def parse_835_transaction(tx: RawTransaction, checker: EnvelopeChecker) -> Itera
                     x = e[2]
                     if x.isdigit():
                         lc = int(x) * 100
+                    elif x[-3:-2] == "." and (y := x.replace(".", "", 1)).isdigit():
+                        lc = int(y)
                     else:
                         lc = _cents(x)
                         if lc is None:
@@ -270,6 +279,8 @@ def parse_835_transaction(tx: RawTransaction, checker: EnvelopeChecker) -> Itera
                     x = e[3]
                     if x.isdigit():
                         lp = int(x) * 100
+                    elif x[-3:-2] == "." and (y := x.replace(".", "", 1)).isdigit():
+                        lp = int(y)
                     else:
                         lp = _cents(x)
                         if lp is None:
@@ -336,6 +347,8 @@ def parse_835_transaction(tx: RawTransaction, checker: EnvelopeChecker) -> Itera
                     x = e[3]
                     if x.isdigit():
                         cc = int(x) * 100
+                    elif x[-3:-2] == "." and (y := x.replace(".", "", 1)).isdigit():
+                        cc = int(y)
                     else:
                         cc = _cents(x)
                         if cc is None:
@@ -346,6 +359,10 @@ def parse_835_transaction(tx: RawTransaction, checker: EnvelopeChecker) -> Itera
                     if x.isdigit():
                         cp = int(x) * 100
                         paid_cents += cp
+                    elif x[-3:-2] == "." and (y := x.replace(".", "", 1)).isdigit():
+                        cp = int(y)
+                        paid_cents += cp
+                        paid_frac = 2
                     else:
                         cp = _cents(x)
                         if cp is None:

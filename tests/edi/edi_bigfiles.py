@@ -15,12 +15,15 @@ from edi_remit_factories import balanced_claim, remittance
 IC = Interchange("PAYER1", "AGENCY1", 1, 1, date(2024, 5, 3), "0915", usage="T")
 
 
-def write_big_835(path: Path, n_claims: int) -> None:
-    per_claim_paid = balanced_claim(0).paid
+def write_big_835(path: Path, n_claims: int, charges: tuple[Decimal, ...] | None = None) -> None:
+    """`charges` per line (default 100.00 and 50.00, which the writer prints as whole numbers);
+    e.g. (Decimal("123.45"), Decimal("67.89")) gives amounts with cents everywhere."""
+    kw = {"charges": charges} if charges else {}
+    per_claim_paid = balanced_claim(0, **kw).paid
     rem = remittance([])
     rem.payment.amount = per_claim_paid * n_claims
     with open(path, "w", encoding="ascii", newline="") as fp:
-        write_835(rem, IC, out=fp, claims_source=lambda r: (balanced_claim(i) for i in range(n_claims)))
+        write_835(rem, IC, out=fp, claims_source=lambda r: (balanced_claim(i, **kw) for i in range(n_claims)))
 
 
 def write_big_837p(path: Path, n_claims: int, per_st: int = 5000) -> None:
