@@ -519,7 +519,8 @@ def _fill_claim(claim: ClaimPayment, raw: list, comp: str, comp_checked: bool, h
     """Build every field of a claim from its element lists (CLP first).
 
     The same rules as the reading loop, which has already validated every value
-    this converts and reported bad dates as issues, so nothing here can fail.
+    this converts (so plain `Decimal()` is enough here) and reported bad dates as
+    issues, so nothing here can fail.
     """
     e = raw[0]
     n = len(e)
@@ -527,9 +528,9 @@ def _fill_claim(claim: ClaimPayment, raw: list, comp: str, comp_checked: bool, h
         claim,
         e[1],
         e[2],
-        _m(e[3]),
-        _m(e[4]),
-        _m(e[5]) if n > 5 and e[5] else None,
+        D(e[3]),
+        D(e[4]),
+        D(e[5]) if n > 5 and e[5] else None,
         (e[6] or None) if n > 6 else None,
         (e[7] or None) if n > 7 else None,
         (e[8] or None) if n > 8 else None,
@@ -548,7 +549,7 @@ def _fill_claim(claim: ClaimPayment, raw: list, comp: str, comp_checked: bool, h
                 r = e[k]
                 if r:
                     q = e[k + 2] if k + 2 < n else ""
-                    target.append(Adjustment(g, r, _m(e[k + 1]), _m(q) if q else None))
+                    target.append(Adjustment(g, r, D(e[k + 1]), D(q) if q else None))
                 k += 3
         elif t == "SVC":
             c1 = e[1]
@@ -565,12 +566,12 @@ def _fill_claim(claim: ClaimPayment, raw: list, comp: str, comp_checked: bool, h
                 parts[0],
                 parts[1] if len(parts) > 1 else "",
                 parts[2:6],
-                _m(e[2]),
-                _m(e[3]),
+                D(e[2]),
+                D(e[3]),
                 (e[4] or None) if n > 4 else None,
-                _m(e[5]) if n > 5 and e[5] else None,
+                D(e[5]) if n > 5 and e[5] else None,
                 (e[6] or None) if n > 6 else None,
-                _m(e[7]) if n > 7 and e[7] else None,
+                D(e[7]) if n > 7 and e[7] else None,
             )
             claim.lines.append(line)
         elif t == "DTM":
@@ -605,7 +606,7 @@ def _fill_claim(claim: ClaimPayment, raw: list, comp: str, comp_checked: bool, h
                 line.remarks.append(e[2])
         elif t == "AMT":
             if line is not None and e[1] == "B6":
-                line.allowed_amount = _m(e[2])
+                line.allowed_amount = D(e[2])
         elif t == "MOA" or t == "MIA":
             # Remark codes: MOA03-07, MIA05 and MIA20-23.
             idxs = (3, 4, 5, 6, 7) if t == "MOA" else (5, 20, 21, 22, 23)
