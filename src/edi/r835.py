@@ -191,6 +191,7 @@ def parse_835_transaction(tx: RawTransaction, checker: EnvelopeChecker) -> Itera
     carry: list | None = None
     cstart = 0
     ccomp, cchecked, chdr = comp, False, None
+    cclp: list[str] = []  # the open claim's CLP
     ok = True  # every balance amount of the open claim was whole cents, and every line balanced so far
     cc = cp = cadj = 0  # claim charge, paid, all adjustments (claim + line CAS), in cents
     lc = lp = la = 0  # open line: charge, paid, adjustments
@@ -225,8 +226,24 @@ def parse_835_transaction(tx: RawTransaction, checker: EnvelopeChecker) -> Itera
                     # One group per segment; triplets reason/amount/quantity at 2-4, 5-7, ... 17-19.
                     if not in_claim:
                         raise AttributeError  # CAS outside a claim
-                    e[1]
                     n = len(e)
+                    if n == 4 and e[2]:  # the usual single reason/amount pair, no quantity
+                        x = e[3]
+                        if x.isdigit():
+                            s = int(x) * 100
+                        elif x[-3:-2] == "." and (y := x.replace(".", "", 1)).isdigit():
+                            s = int(y)
+                        else:
+                            s = _cents(x)
+                            if s is None:
+                                _m(x)
+                                ok = False
+                                s = 0
+                        cadj += s
+                        if line_open:
+                            la += s
+                        continue
+                    e[1]
                     k = 2
                     s = 0
                     while k < n:
@@ -320,7 +337,7 @@ def parse_835_transaction(tx: RawTransaction, checker: EnvelopeChecker) -> Itera
                         production_date = hdate(e[2], first + i, t)
                 elif t == "REF":
                     if in_claim:
-                        if len(e) < 3 and (len(e) < 2 or (line_open and e[1] == "6R")):
+                        if len(e) < 3 and (len(e) == 1 or (line_open and e[1] == "6R")):
                             raise IndexError
                     elif party is not None:
                         party.references.append((e[1], e[2] if len(e) > 2 else ""))
@@ -332,14 +349,21 @@ def parse_835_transaction(tx: RawTransaction, checker: EnvelopeChecker) -> Itera
                             ok = False
                         if cc - cadj != cp:
                             ok = False
-                        raw = carry + segs[cstart:i] if carry else segs[cstart:i]
-                        claim = _claim(raw, ccomp, cchecked, chdr, ok, index, problems)
+                        # _claim() inlined: this runs once per claim.
+                        claim = _new(ClaimPayment)
+                        claim._fill = (_fill_claim, carry + segs[cstart:i] if carry else segs[cstart:i],
+                                       ccomp, cchecked, chdr)
+                        claim.patient_control_number = cclp[1]
+                        claim.status_code = cclp[2]
+                        if not ok:
+                            check_claim(claim, index, problems)
                         index += 1
                         yield "claim", claim
                     elif rem is None:
                         rem = _start(tx, payment, payer, payee, production_date, receiver_id, balance)
                         yield "remittance", rem
                     party = None
+                    cclp = e
                     in_claim, line_open, ok = True, False, True
                     carry, cstart = None, i
                     ccomp, cchecked, chdr = comp, comp_checked, header_number
