@@ -43,7 +43,7 @@ from agency.denials.models import DenialItem
 from agency.patients.models import PatientCoverage
 from agency.payers.models import Payer
 from agency.remittance.models import Era, EraClaim, LedgerEntry, PostingException, ProviderLedgerEntry
-from agency.remittance.plan import (OurClaim, OurLine, PlannedClaim, PostingPlan, PriorEntry, PriorPosting,
+from agency.remittance.plan import (ZERO, OurClaim, OurLine, PlannedClaim, PostingPlan, PriorEntry, PriorPosting,
                                     plan_remittance)
 from agency.submissions.models import EDI_FILE
 from edi.errors import X12Error
@@ -409,7 +409,7 @@ def _apply(s: Session, cipher: PhiCipher, scope: TenantScope, era: Era, plan: Po
     _verify_reconciliation(s, tenant_id, era)
     _move_claims(s, tenant_id, plan, inbound_file_id)
     _open_denials(s, tenant_id, era, plan, payer, rem)
-    _settle_earlier_denials(s, tenant_id, plan)
+    _settle_earlier_denials(s, tenant_id, era, plan)
     audit.record(s, audit.SYSTEM, "create", "era", era.id)
     audit.record_many(s, audit.SYSTEM, "update", "claim", list(dict.fromkeys(pc.claim.id for pc in plan.claims)))
 
@@ -489,30 +489,36 @@ def _open_denials(s: Session, tenant_id: uuid.UUID, era: Era, plan: PostingPlan,
         audit.record_many(s, audit.SYSTEM, "create", "denial_item", [r["id"] for r in rows])
 
 
-def _settle_earlier_denials(s: Session, tenant_id: uuid.UUID, plan: PostingPlan) -> None:
+def _settle_earlier_denials(s: Session, tenant_id: uuid.UUID, era: Era, plan: PostingPlan) -> None:
     """A later payment on a line (or claim) with an open work item from an earlier ERA
     settles it: overturned when nothing is denied any more, else partially paid."""
-    paid = [(pc, lid, amt) for pc in plan.claims if pc.outcome not in ("reversed", "predetermination")
-            for lid, amt in pc.line_payments.items() if amt > 0]
-    claim_paid = [pc for pc in plan.claims if pc.outcome in ("paid", "partial", "forwarded") and pc.paid > 0]
-    if not paid and not claim_paid:
+    paying = [pc for pc in plan.claims if pc.outcome in ("paid", "partial", "forwarded") and pc.paid > 0]
+    if not paying:
         return
     di = DenialItem.__table__
-    this_plan = {pc.id for pc in plan.claims}
-    for pc, line_id, _amt in paid:
-        still = any(d.claim_line_id == line_id for d in pc.denials)
-        s.execute(di.update().where(di.c.tenant_id == tenant_id, di.c.claim_id == pc.claim.id,
-                                    di.c.claim_line_id == line_id, di.c.status.in_(OPEN_DENIAL),
-                                    di.c.era_claim_id.not_in(this_plan))
-                  .values(status="partially_paid" if still else "overturned", updated_at=sa.func.now(),
-                          row_version=di.c.row_version + 1))
-    for pc in claim_paid:
-        still = bool(pc.denials)
-        s.execute(di.update().where(di.c.tenant_id == tenant_id, di.c.claim_id == pc.claim.id,
-                                    di.c.claim_line_id.is_(None), di.c.status.in_(OPEN_DENIAL),
-                                    di.c.era_claim_id.not_in(this_plan))
-                  .values(status="partially_paid" if still else "overturned", updated_at=sa.func.now(),
-                          row_version=di.c.row_version + 1))
+    ids = sorted({pc.claim.id for pc in paying})
+    items = []
+    for i in range(0, len(ids), CHUNK):
+        items += s.execute(sa.select(di.c.id, di.c.claim_id, di.c.claim_line_id).where(
+            di.c.tenant_id == tenant_id, di.c.claim_id.in_(ids[i:i + CHUNK]), di.c.status.in_(OPEN_DENIAL),
+            di.c.era_id != era.id)).all()
+    if not items:
+        return
+    by_claim: dict[uuid.UUID, list[PlannedClaim]] = defaultdict(list)
+    for pc in paying:
+        by_claim[pc.claim.id].append(pc)
+    for item_id, claim_id, line_id in items:
+        pcs = by_claim[claim_id]
+        if line_id is None:
+            paid = any(pc.paid > 0 for pc in pcs)
+            still = any(pc.denials for pc in pcs)
+        else:
+            paid = any(pc.line_payments.get(line_id, ZERO) > 0 for pc in pcs)
+            still = any(d.claim_line_id == line_id for pc in pcs for d in pc.denials)
+        if paid:
+            s.execute(di.update().where(di.c.tenant_id == tenant_id, di.c.id == item_id).values(
+                status="partially_paid" if still else "overturned", updated_at=sa.func.now(),
+                row_version=di.c.row_version + 1))
 
 
 # ----------------------------------------------------------------------------- reading
