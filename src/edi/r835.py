@@ -546,21 +546,27 @@ def _fill_claim(claim: ClaimPayment, raw: list, comp: str, comp_checked: bool, h
     this converts (so plain `Decimal()` is enough here) and reported bad dates as
     issues, so nothing here can fail.
     """
+    # Fields are assigned directly (every one of them: tests compare with the dataclass
+    # constructor's result), which is about twice as fast as calling __init__.
     e = raw[0]
     n = len(e)
-    ClaimPayment.__init__(
-        claim,
-        e[1],
-        e[2],
-        D(e[3]),
-        D(e[4]),
-        D(e[5]) if n > 5 and e[5] else None,
-        (e[6] or None) if n > 6 else None,
-        (e[7] or None) if n > 7 else None,
-        (e[8] or None) if n > 8 else None,
-        (e[9] or None) if n > 9 else None,
-        header_number=header_number,
-    )
+    c = claim
+    c.patient_control_number = e[1]
+    c.status_code = e[2]
+    c.charge = D(e[3])
+    c.paid = D(e[4])
+    c.patient_responsibility = D(e[5]) if n > 5 and e[5] else None
+    c.filing_indicator = (e[6] or None) if n > 6 else None
+    c.payer_claim_number = (e[7] or None) if n > 7 else None
+    c.facility_code = (e[8] or None) if n > 8 else None
+    c.frequency_code = (e[9] or None) if n > 9 else None
+    c.patient_last_name = c.patient_first_name = c.patient_id = None
+    c.statement_from = c.statement_to = c.received_date = None
+    c.adjustments = []
+    c.remarks = []
+    c.lines = lines = []
+    c.references = []
+    c.header_number = header_number
     line = None
     for e in raw[1:]:
         t = e[0]
@@ -586,18 +592,21 @@ def _fill_claim(claim: ClaimPayment, raw: list, comp: str, comp_checked: bool, h
                         break
                 comp_checked = True
             n = len(e)
-            line = ServicePayment(
-                parts[0],
-                parts[1] if len(parts) > 1 else "",
-                parts[2:6],
-                D(e[2]),
-                D(e[3]),
-                (e[4] or None) if n > 4 else None,
-                D(e[5]) if n > 5 and e[5] else None,
-                (e[6] or None) if n > 6 else None,
-                D(e[7]) if n > 7 and e[7] else None,
-            )
-            claim.lines.append(line)
+            line = _new(ServicePayment)
+            line.qualifier = parts[0]
+            line.procedure_code = parts[1] if len(parts) > 1 else ""
+            line.modifiers = parts[2:6]
+            line.charge = D(e[2])
+            line.paid = D(e[3])
+            line.revenue_code = (e[4] or None) if n > 4 else None
+            line.units_paid = D(e[5]) if n > 5 and e[5] else None
+            line.original_procedure = (e[6] or None) if n > 6 else None
+            line.original_units = D(e[7]) if n > 7 and e[7] else None
+            line.service_date = line.service_date_end = line.line_control_number = line.allowed_amount = None
+            line.adjustments = []
+            line.remarks = []
+            line.references = []
+            lines.append(line)
         elif t == "DTM":
             q = e[1]
             if line is not None:
