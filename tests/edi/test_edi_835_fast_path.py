@@ -221,3 +221,30 @@ def test_writer_clean_equals_sanitize(value: str, delims: str) -> None:
     assert w.clean(value) == want
     w.seg("X", value)
     assert w.out[-1] == ("X" + (delims[0] + want if want else "")) + delims[3] + "\n"
+
+
+def test_lazy_claims_filled_from_several_threads_at_once() -> None:
+    import sys
+    import threading
+
+    text = write_835(remittance([balanced_claim(i) for i in range(200)]), IC)
+    want = repr(reference_r835.read_835(text)[0].claims)
+    (got,) = r835.read_835(text)
+    results: list[str] = []
+    start = threading.Barrier(6)
+
+    def read() -> None:
+        start.wait()
+        results.append(repr(got.claims))
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        threads = [threading.Thread(target=read) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(old)
+    assert results == [want] * 6

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -22,13 +23,23 @@ class LazyFields:
     __slots__ = ("_fill",)
 
     def __getattr__(self, name: str):
-        try:
-            fill = object.__getattribute__(self, "_fill")
-        except AttributeError:
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}") from None
-        object.__delattr__(self, "_fill")
-        fill[0](self, *fill[1:])
+        # Threads: one fill at a time (a lock taken only on this first-access path), and
+        # `fill` assigns each field once, already complete, so a thread that reads a field
+        # set meanwhile sees its final value and one that reads an unset field waits here.
+        with _FILL_LOCK:
+            try:
+                fill = object.__getattribute__(self, "_fill")
+            except AttributeError:
+                try:  # filled by another thread while this one waited
+                    return object.__getattribute__(self, name)
+                except AttributeError:
+                    raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}") from None
+            fill[0](self, *fill[1:])
+            object.__delattr__(self, "_fill")
         return object.__getattribute__(self, name)
+
+
+_FILL_LOCK = threading.RLock()
 
 
 @dataclass(frozen=True, slots=True)
