@@ -32,7 +32,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "draft": frozenset({"held", "ready"}),
     "held": frozenset({"held", "ready"}),
     "ready": frozenset({"queued", "held", "ready"}),
-    "queued": frozenset({"submitted", "ready", "held"}),
+    # An acknowledgement can be routed before the transmit step commits (a fast clearinghouse
+    # answers within the upload's own round trip): it proves delivery, so it may move a queued claim.
+    "queued": frozenset({"submitted", "ready", "held", "ack_rejected", "accepted_ch", "rejected", "accepted_payer"}),
     # 999 and 277CA can arrive in any order: a 277CA may be routed before its 999.
     "submitted": frozenset({"ack_rejected", "accepted_ch", "rejected", "accepted_payer"}),
     "accepted_ch": frozenset({"accepted_payer", "rejected", "ack_rejected"}),

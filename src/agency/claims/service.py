@@ -65,6 +65,29 @@ def _finding(rule_id: str, message: str, severity: str = "error", line: int | No
 
 # ------------------------------------------------------------------------------- scrubbing
 
+_SHARED_CODES: dict = {"at": 0.0, "entries": {}, "billable": {}}
+_SHARED_TTL = 600.0
+
+
+def _code_sets(session: Session, first: date, last: date):  # noqa: ANN202
+    """A code-set checker whose per-release entry tables are shared by every claim this
+    process scrubs (a release's entries never change under its id; refreshed every 10
+    minutes). Loading a full ICD-10-CM release per claim would cost ~0.5 s each."""
+    import time
+
+    from agency.codesets.service import CodeSetCache
+    from agency.scrubber.context import CachedCodeSets
+
+    now = time.monotonic()
+    if now - _SHARED_CODES["at"] > _SHARED_TTL:
+        _SHARED_CODES.update(at=now, entries={}, billable={})
+    cache = CodeSetCache(session)
+    cache._entries = _SHARED_CODES["entries"]
+    cache._billable_sorted = _SHARED_CODES["billable"]
+    cache.preload(first, last)
+    return CachedCodeSets(cache)
+
+
 def scrub_claim(session: Session, cipher: PhiCipher, claim: Claim, lines: list[ClaimLine] | None = None,
                 assembler: ClaimAssembler | None = None, *, today: date | None = None) -> list[dict]:
     """Findings for one stored claim: ``[{rule_id, severity, message, field, line_number}]``,
@@ -91,7 +114,7 @@ def scrub_claim(session: Session, cipher: PhiCipher, claim: Claim, lines: list[C
         return findings
     payer = assembler.payer(claim.payer_id)
     try:
-        code_sets = CachedCodeSets.for_session(session, claim.date_of_service_from, claim.date_of_service_to)
+        code_sets = _code_sets(session, claim.date_of_service_from, claim.date_of_service_to)
     except Exception:  # noqa: BLE001 - code sets not loaded: the code-set edits skip
         code_sets = None
     ctx = ScrubContext(submit_date=today or date.today(), billing_provider=billing,

@@ -177,7 +177,7 @@ def _plan(db, agency_id: uuid.UUID, connection_id: uuid.UUID, transactions: list
                         for cid in _claims_of(ts, ic.practice_id, ic.id):
                             plan.by_tenant[ic.practice_id].append(Outcome(
                                 "TA1", "rejected", cid, ic.id, f"TA1 R note {t.note_code or ''}".strip(),
-                                to_state="ack_rejected", expected=("submitted", "accepted_ch")))
+                                to_state="ack_rejected", expected=("queued", "submitted", "accepted_ch")))
             elif isinstance(t, Ack999):
                 plan.kind = plan.kind or "999"
                 ic = interchange(gs06=_int(t.group_control_number) or -1)
@@ -205,7 +205,7 @@ def _plan(db, agency_id: uuid.UUID, connection_id: uuid.UUID, transactions: list
                             plan.by_tenant[ic.practice_id].append(Outcome(
                                 "999", "accepted" if ok else "rejected", cid, ic.id, codes,
                                 to_state="accepted_ch" if ok else "ack_rejected",
-                                expected=("submitted",) if ok else ("submitted", "accepted_ch")))
+                                expected=("queued", "submitted") if ok else ("queued", "submitted", "accepted_ch")))
             elif isinstance(t, Ack277CA):
                 plan.kind = plan.kind or "277CA"
                 for cs in t.claims:
@@ -217,7 +217,7 @@ def _plan(db, agency_id: uuid.UUID, connection_id: uuid.UUID, transactions: list
                     with db.sessions.tenant_unit(TenantScope(agency_id, owner.practice_id)) as ts:
                         claim = ts.scalars(sa.select(Claim).where(
                             Claim.tenant_id == owner.practice_id, Claim.pcn == pcn,
-                            Claim.state.in_(("submitted", "accepted_ch", "accepted_payer")))
+                            Claim.state.in_(("queued", "submitted", "accepted_ch", "accepted_payer")))
                             .order_by(Claim.revision.desc())).first()
                         if claim is None:
                             claim = ts.scalars(sa.select(Claim).where(Claim.tenant_id == owner.practice_id,
@@ -228,11 +228,11 @@ def _plan(db, agency_id: uuid.UUID, connection_id: uuid.UUID, transactions: list
                     outcome = cs.outcome
                     if outcome == "accepted":
                         to = "accepted_payer" if cs.payer_claim_number else "accepted_ch"
-                        exp = ("submitted", "accepted_ch") if to == "accepted_payer" else ("submitted",)
+                        exp = ("queued", "submitted", "accepted_ch") if to == "accepted_payer" else ("queued", "submitted")
                     elif outcome == "rejected":
-                        to, exp = "rejected", ("submitted", "accepted_ch", "accepted_payer")
+                        to, exp = "rejected", ("queued", "submitted", "accepted_ch", "accepted_payer")
                     elif outcome == "pending":
-                        to, exp = "accepted_ch", ("submitted",)
+                        to, exp = "accepted_ch", ("queued", "submitted")
                     else:
                         to, exp = None, ()
                     plan.by_tenant[owner.practice_id].append(Outcome(
