@@ -84,7 +84,7 @@ def test_transitions_are_conditional_and_history_is_immutable(db):
         assert lifecycle.transition(s, t, cid, "queued", actor="system") == "ready"
         # the same event again changes nothing
         assert lifecycle.transition(s, t, cid, "queued", actor="system") is None
-        assert lifecycle.transition(s, t, cid, "accepted_payer", actor="system") is None  # not from queued
+        assert lifecycle.transition(s, t, cid, "adjudicated_paid", actor="system") is None  # not from queued
     with pytest.raises(sa.exc.DBAPIError):
         with db.sessions.tenant_unit(b.scope) as s:
             s.execute(sa.update(ClaimEvent).where(ClaimEvent.tenant_id == t, ClaimEvent.claim_id == cid)
