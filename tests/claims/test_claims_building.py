@@ -133,3 +133,28 @@ def test_void_without_payer_claim_number_is_refused_when_the_payer_requires_it(d
 def test_pcn_rendering_is_short_and_opaque():
     assert service.render_pcn(1048576) == "C10000"
     assert len(service.render_pcn(2 ** 64)) <= 17
+
+
+def test_scrub_results_are_stored_and_per_payer_tuning_applies(db):
+    from agency.scrubber.service import results_for, set_rule_config
+    from tenants.scope import AgencyScope
+
+    b = setup_practice(db)
+    pid = make_patient(db, b)
+    twice = (("99213", "125.00"), ("99213", "125.00"))  # the same line twice: DUPLICATE-LINE error
+    (cid, state, _), = build(db, b, make_encounter(db, b, pid, lines=twice))
+    assert state == "held"
+    with db.sessions.tenant_unit(b.scope) as s:
+        stored = {r.rule_id: r.severity for r in results_for(s, cid)}
+    assert stored.get("DUPLICATE-LINE") == "error"  # the biller sees it in the stored results
+    # This payer's contract allows repeated lines: the agency lowers the edit to a warning for it.
+    with db.sessions.agency_unit(AgencyScope(b.agency_id)) as s:
+        set_rule_config(s, b.agency_id, "DUPLICATE-LINE", payer_id=b.payer.id, severity="warning")
+    (cid2, state2, _), = build(db, b, make_encounter(db, b, pid, lines=twice))
+    c = claim_row(db, b, cid2)
+    assert state2 == "held" and not any(r["severity"] == "error" for r in c.hold_reasons)
+    assert any(w["rule_id"] == "DUPLICATE-LINE" for w in c.warnings)
+    with db.sessions.agency_unit(AgencyScope(b.agency_id)) as s:
+        set_rule_config(s, b.agency_id, "DUPLICATE-LINE", payer_id=b.payer.id, enabled=False)
+    (_, state3, _), = build(db, b, make_encounter(db, b, pid, lines=twice))
+    assert state3 == "ready"

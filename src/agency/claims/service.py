@@ -65,7 +65,7 @@ def _finding(rule_id: str, message: str, severity: str = "error", line: int | No
 
 # ------------------------------------------------------------------------------- scrubbing
 
-_SHARED_CODES: dict = {"at": 0.0, "entries": {}, "billable": {}}
+_SHARED_CODES: dict = {"at": 0.0, "tables": None}
 _SHARED_TTL = 600.0
 
 
@@ -75,15 +75,13 @@ def _code_sets(session: Session, first: date, last: date):  # noqa: ANN202
     minutes). Loading a full ICD-10-CM release per claim would cost ~0.5 s each."""
     import time
 
-    from agency.codesets.service import CodeSetCache
+    from agency.codesets.service import CodeSetCache, SharedEntries
     from agency.scrubber.context import CachedCodeSets
 
     now = time.monotonic()
-    if now - _SHARED_CODES["at"] > _SHARED_TTL:
-        _SHARED_CODES.update(at=now, entries={}, billable={})
-    cache = CodeSetCache(session)
-    cache._entries = _SHARED_CODES["entries"]
-    cache._billable_sorted = _SHARED_CODES["billable"]
+    if _SHARED_CODES["tables"] is None or now - _SHARED_CODES["at"] > _SHARED_TTL:
+        _SHARED_CODES.update(at=now, tables=SharedEntries())
+    cache = CodeSetCache(session, shared=_SHARED_CODES["tables"])
     cache.preload(first, last)
     return CachedCodeSets(cache)
 
@@ -117,10 +115,15 @@ def scrub_claim(session: Session, cipher: PhiCipher, claim: Claim, lines: list[C
         code_sets = _code_sets(session, claim.date_of_service_from, claim.date_of_service_to)
     except Exception:  # noqa: BLE001 - code sets not loaded: the code-set edits skip
         code_sets = None
+    from agency.scrubber.service import config_for_payer, store_results
+
     ctx = ScrubContext(submit_date=today or date.today(), billing_provider=billing,
                        payer=PayerProfile.from_payer(payer), code_sets=code_sets, claim_total=claim.total_charge)
-    for f in scrub(typed, ctx):
-        findings.append(f.as_dict())
+    # The agency's per-payer tuning (rules switched off, severities raised or lowered).
+    results = scrub(typed, ctx, config_for_payer(session, payer.agency_id, payer.id))
+    # Stored per claim (re-run after every edit), where billers acknowledge warnings.
+    store_results(session, claim.tenant_id, claim.id, results)
+    findings.extend(f.as_dict() for f in results)
     return findings
 
 

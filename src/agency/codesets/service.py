@@ -113,21 +113,34 @@ class _DbLookup(_Lookup):
         return self.repo.billable_descendants(release.id, prefix)
 
 
+@dataclass
+class SharedEntries:
+    """Release entries loaded by one cache, reusable by the next (keyed by release id)."""
+
+    entries: dict = field(default_factory=dict)
+    billable_sorted: dict = field(default_factory=dict)
+
+
 class CodeSetCache(_Lookup):
     """Validation for many rows: release metadata is read once, each release's
     entries once on first use (or eagerly with :meth:`preload`), so validating
     50,000 rows costs a handful of queries, not 50,000. Refusal messages that
     mention other years query the database at most once per distinct code.
 
-    Use it within the life of ``session`` (one import, one batch)."""
+    Use it within the life of ``session`` (one import, one batch). A long-lived
+    process that validates batch after batch (the claim scrubber) can pass the
+    same ``shared`` :class:`SharedEntries` to every cache: a release's entries
+    never change under its id, so they are loaded once per process."""
 
-    def __init__(self, session: Session, systems: Sequence[str] = SYSTEMS) -> None:
+    def __init__(self, session: Session, systems: Sequence[str] = SYSTEMS,
+                 shared: "SharedEntries | None" = None) -> None:
         self.repo = CodeSetRepository(session)
         self._releases: dict[str, list[ReleaseInfo]] = {s: [] for s in systems}
         for info in self.repo.release_infos(systems):  # newest effective_from first
             self._releases[info.system].append(info)
-        self._entries: dict[object, dict[str, EntryInfo]] = {}
-        self._billable_sorted: dict[object, list[str]] = {}
+        shared = shared or SharedEntries()
+        self._entries: dict[object, dict[str, EntryInfo]] = shared.entries
+        self._billable_sorted: dict[object, list[str]] = shared.billable_sorted
         self._elsewhere: dict[tuple[str, str], list[tuple[ReleaseInfo, EntryInfo]]] = {}
 
     def preload(self, start: date, end: date) -> "CodeSetCache":
