@@ -12,7 +12,6 @@ from agency.claims.edi_build import ClaimAssembler
 from agency.claims.models import Claim
 from agency.keys.runtime import cipher_for
 from agency.remittance.models import LedgerEntry
-from agency.remittance.secondary import with_prior_payers
 from edi.envelope import Interchange
 from edi.model.claim837 import BillingGroup, ClaimBatch, Contact, Receiver, Submitter
 from edi.pyx12_oracle import validate_with_pyx12
@@ -27,8 +26,8 @@ def _secondary_837(db, scope, secondary_id):
     with db.sessions.tenant_unit(scope) as s:
         claim = s.get(Claim, (scope.tenant_id, secondary_id))
         asm = ClaimAssembler(s, cipher, scope.tenant_id)
+        # The assembler (what a submission run uses) adds the prior payers' loops itself.
         typed, billing = asm.assemble(claim, asm.lines_by_claim([claim.id])[claim.id])
-        typed = with_prior_payers(s, cipher, scope.tenant_id, claim, typed)
     batch = ClaimBatch(submitter=Submitter(name="AGENCY", id="AGENCY01", contact=Contact(name="EDI", phone="8005551212")),
                        receiver=Receiver(name="CLEARINGHOUSE", id="CH01"),
                        groups=(BillingGroup(billing, (typed,)),), transaction_control_number="0001",

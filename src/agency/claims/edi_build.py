@@ -189,8 +189,18 @@ class ClaimAssembler:
                 procedure_code=ln.procedure_code, charge=Decimal(ln.charge), units=Decimal(ln.units),
                 service_date=ln.date_of_service, diagnosis_pointers=tuple(ln.diagnosis_pointers or (1,)),
                 modifiers=tuple(ln.modifiers or ()), line_control_number=ln.line_control_number, drug=drug))
-        return EdiClaim(patient_control_number=claim.pcn, subscriber=subscriber,
-                        place_of_service=claim.place_of_service, diagnoses=tuple(claim.diagnoses),
-                        lines=tuple(slines), patient=patient, frequency=claim.frequency,
-                        payer_claim_number=pcn_ref, rendering=rendering,
-                        service_facility=self.facility(claim)), billing
+        typed = EdiClaim(patient_control_number=claim.pcn, subscriber=subscriber,
+                         place_of_service=claim.place_of_service, diagnoses=tuple(claim.diagnoses),
+                         lines=tuple(slines), patient=patient, frequency=claim.frequency,
+                         payer_claim_number=pcn_ref, rendering=rendering,
+                         service_facility=self.facility(claim))
+        if claim.sequence > 1:
+            # Secondary/tertiary: the other-payer loops (2320/2330, or 2430 per line) come
+            # from what was posted for the earlier payers' claims (issue 8's ledger).
+            from agency.remittance.secondary import CobError, with_prior_payers
+
+            try:
+                typed = with_prior_payers(self.session, self.cipher, self.tenant_id, claim, typed)
+            except CobError as exc:
+                raise AssemblyError(f"the prior payers' adjudication cannot be used: {exc}") from None
+        return typed, billing
