@@ -50,9 +50,11 @@ def wait_for(t: SftpTransport, n: int, deadline: float = 10.0):
 def test_upload_837_and_download_acknowledgements_and_remittance(sim):
     server, _ = sim
     with transport(server) as t:
+        assert "claims-001.837" not in t.list_outbound()
         t.upload("claims-001.837", file_837([claim("S1"), claim("S2", lines=(line("99214", "200", "S2-A"),))],
                                             isa13=101))
         files = wait_for(t, 3)
+        assert "claims-001.837" not in t.list_outbound()  # the clearinghouse collected it
         got = {}
         for f in files:
             assert f.size > 0 and f.mtime > 0
@@ -121,3 +123,15 @@ def test_fingerprints_are_normalised():
     assert normalize_fingerprint(" SHA256:abc ") == "SHA256:abc"
     with pytest.raises(TransportError, match="SHA256"):
         normalize_fingerprint("MD5:aa:bb")
+
+
+def test_list_outbound_shows_our_files_until_the_clearinghouse_collects_them(tmp_path):
+    from agency.clearinghouse.transport import MailboxTransport
+
+    t = MailboxTransport(tmp_path / "out", tmp_path / "in")
+    (tmp_path / "out").mkdir(), (tmp_path / "in").mkdir()
+    assert t.list_outbound() == []
+    t.upload("837P-A-000000001-0.x12", b"ISA")
+    assert t.list_outbound() == ["837P-A-000000001-0.x12"]  # no temp files shown
+    (tmp_path / "out" / "837P-A-000000001-0.x12").unlink()  # collected
+    assert t.list_outbound() == []

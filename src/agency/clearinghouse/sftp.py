@@ -224,6 +224,13 @@ class SftpTransport:
 
         return self._run("list the inbound directory", ls)
 
+    def list_outbound(self) -> list[str]:
+        async def ls(sftp: asyncssh.SFTPClient) -> list[str]:
+            return sorted(e.filename for e in await sftp.readdir(self.outbound_dir)
+                          if e.attrs.type == asyncssh.FILEXFER_TYPE_REGULAR and _visible(e.filename))
+
+        return self._run("list the outbound directory", ls)
+
     def download(self, name: str) -> bytes:
         check_name(name)
 

@@ -68,6 +68,12 @@ class Transport(Protocol):
         """Files waiting for us (999, 277CA, 835, TA1), oldest first."""
         ...
 
+    def list_outbound(self) -> list[str]:
+        """Names of our files still waiting in the outbound directory. The submission
+        run asks before re-sending after a crash, so an upload is not repeated while
+        the clearinghouse has not collected it yet."""
+        ...
+
     def download(self, name: str) -> bytes: ...
 
     def archive(self, name: str) -> None:
@@ -134,6 +140,13 @@ class MailboxTransport:
         except OSError as exc:
             raise TransportError(f"mailbox: cannot list {src}: {exc.strerror or type(exc).__name__}") from None
         return sorted(out, key=lambda f: (f.mtime, f.name))
+
+    def list_outbound(self) -> list[str]:
+        dst = self._dir(self.outbound, "outbound")
+        try:
+            return sorted(e.name for e in os.scandir(dst) if e.is_file(follow_symlinks=False) and _visible(e.name))
+        except OSError as exc:
+            raise TransportError(f"mailbox: cannot list {dst}: {exc.strerror or type(exc).__name__}") from None
 
     def download(self, name: str) -> bytes:
         check_name(name)

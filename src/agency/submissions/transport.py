@@ -9,7 +9,7 @@ from __future__ import annotations
 import posixpath
 
 from agency.clearinghouse.models import ClearinghouseConnection
-from agency.clearinghouse.transport import MailboxTransport, Transport, TransportError
+from agency.clearinghouse.transport import Transport, TransportError
 
 
 def open_transport(db, conn: ClearinghouseConnection) -> Transport:  # noqa: ANN001
@@ -24,23 +24,10 @@ def open_transport(db, conn: ClearinghouseConnection) -> Transport:  # noqa: ANN
 
 
 def outbound_names(transport: Transport) -> set[str] | None:
-    """Names now in the remote outbound directory, or None when this transport cannot
+    """Names now in the remote outbound directory, or None when the transport cannot
     tell (then a crashed upload is repeated: see docs/claims-and-submissions.md)."""
-    if isinstance(transport, MailboxTransport):
-        try:
-            return {p.name for p in transport.outbound.iterdir() if not p.name.startswith(".")}
-        except OSError:
-            return None
-    run = getattr(transport, "_run", None)
-    out_dir = getattr(transport, "outbound_dir", None)
-    if run is None or out_dir is None:
-        return None
-
-    async def ls(sftp):  # noqa: ANN001
-        return {e.filename for e in await sftp.readdir(out_dir) if not e.filename.startswith(".")}
-
     try:
-        return run("list the outbound directory", ls)
+        return set(transport.list_outbound())
     except TransportError:
         return None
 
