@@ -26,8 +26,24 @@ def _findings(*specs) -> list[Finding]:
     return [Finding(rule, Severity(sev), msg, field, ln) for rule, sev, msg, field, ln in specs]
 
 
-def test_results_round_trip_and_rerun_replaces(db, tenancy, lookups):  # noqa: F811
-    claim_id, user = uuid.uuid4(), uuid.uuid4()
+def stored_claim(db, scope) -> uuid.UUID:
+    """A real claim of ``scope`` (scrub results reference their claim by a composite FK)."""
+    import os
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "claims"))
+    from claims_support import build, make_encounter, make_patient, setup_practice
+
+    b = _BILLING.get(scope.tenant_id) or _BILLING.setdefault(scope.tenant_id, setup_practice(db, scope=scope))
+    (claim_id, _, _), = build(db, b, make_encounter(db, b, make_patient(db, b)))
+    return claim_id
+
+
+_BILLING: dict = {}
+
+
+def test_results_round_trip_and_rerun_replaces(db, tenancy, lookups, code_sets):  # noqa: F811
+    claim_id, user = stored_claim(db, tenancy.a1), uuid.uuid4()
     claim = good_claim(subscriber=subscriber(filing_indicator="MB"), diagnoses=("E11", "I10"))
     with db.sessions.tenant_unit(tenancy.a1) as s:
         status = service.scrub_and_store(s, tenancy.a1.tenant_id, claim_id, claim, full_context(*lookups))
@@ -52,7 +68,7 @@ def test_results_round_trip_and_rerun_replaces(db, tenancy, lookups):  # noqa: F
         assert [(r.rule_id, r.acknowledged_by) for r in rows] == [("FILING-INDICATOR", user)]
         assert service.claim_status(s, claim_id).ready
     # A clean run leaves no rows; a different claim is untouched.
-    other = uuid.uuid4()
+    other = stored_claim(db, tenancy.a1)
     with db.sessions.tenant_unit(tenancy.a1) as s:
         service.store_results(s, tenancy.a1.tenant_id, other, _findings(("PCN-LENGTH", "error", "Too long.", "x", None)))
         assert service.store_results(s, tenancy.a1.tenant_id, claim_id, []).ready
@@ -62,8 +78,8 @@ def test_results_round_trip_and_rerun_replaces(db, tenancy, lookups):  # noqa: F
         assert not service.claim_status(s, uuid.uuid4()).ready  # never scrubbed
 
 
-def test_new_or_changed_warnings_need_a_new_acknowledgement(db, tenancy):
-    claim_id, user = uuid.uuid4(), uuid.uuid4()
+def test_new_or_changed_warnings_need_a_new_acknowledgement(db, tenancy, code_sets):
+    claim_id, user = stored_claim(db, tenancy.a1), uuid.uuid4()
     t = tenancy.a1.tenant_id
     with db.sessions.tenant_unit(tenancy.a1) as s:
         service.store_results(s, t, claim_id, _findings(("TIMELY-FILING", "warning", "80% used.", "f", 1),
@@ -77,8 +93,8 @@ def test_new_or_changed_warnings_need_a_new_acknowledgement(db, tenancy):
             service.acknowledge(s, claim_id, uuid.uuid4(), user)
 
 
-def test_results_are_isolated_per_practice(db, tenancy):
-    claim_id = uuid.uuid4()
+def test_results_are_isolated_per_practice(db, tenancy, code_sets):
+    claim_id = stored_claim(db, tenancy.a1)
     with db.sessions.tenant_unit(tenancy.a1) as s:
         service.store_results(s, tenancy.a1.tenant_id, claim_id, _findings(("NPI-ROLE", "error", "Msg.", "f", None)))
     with db.sessions.tenant_unit(tenancy.a2) as s:
