@@ -9,7 +9,7 @@ import asyncssh
 import pytest
 import sqlalchemy as sa
 
-from agency.clearinghouse.keys import agency_cipher_for
+from agency.keys.agency_keys import agency_cipher_for
 from agency.clearinghouse.models import ClearinghouseConnection
 from agency.clearinghouse.service import TABLE, open_connection
 from agency.clearinghouse.simulator import ClearinghouseSimulator, SftpSimulatorServer

@@ -141,6 +141,10 @@ def _enable_totp(api, db, tenancy) -> tuple[str, str]:
     assert wrong.status_code == 422
     ok = api.post("/api/v1/auth/totp/confirm", json={"code": pyotp.TOTP(secret).now()}, headers=headers)
     assert ok.status_code == 204
+    with db.sessions.agency_unit(AgencyScope(tenancy.agency_a)) as s:
+        stored, legacy = s.execute(sa.text("SELECT totp_secret, totp_secret_legacy FROM app_user WHERE id = :i"),
+                                   {"i": user_id}).one()
+    assert legacy is None and stored is not None and secret.encode() not in bytes(stored)  # sealed at rest
     return email, secret
 
 
@@ -260,3 +264,22 @@ def test_lockout_counter_unit(db, tenancy):
         assert identity.check_password(s, tenancy.agency_a, user_id, PASSWORD, now).locked
         later = now + identity.LOCKOUT + timedelta(seconds=1)
         assert identity.check_password(s, tenancy.agency_a, user_id, PASSWORD, later).ok
+
+
+def test_totp_secret_stored_before_sealing_is_sealed_on_first_use(web, db, tenancy):
+    """A secret kept in plaintext by an older version (totp_secret_legacy) still works,
+    and is sealed and wiped from the plaintext column the first time it is used."""
+    user_id, email = make_user(db, tenancy.agency_a, "biller", password=PASSWORD)
+    secret = pyotp.random_base32()
+    with db.sessions.agency_unit(AgencyScope(tenancy.agency_a)) as s:
+        s.execute(sa.text("UPDATE app_user SET totp_secret_legacy = :s, totp_enabled = true WHERE id = :i"),
+                  {"s": secret, "i": user_id})
+    web.cookies.clear()
+    assert login(web, email, PASSWORD).headers["location"] == "/login/totp"
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', web.get("/login/totp").text).group(1)
+    ok = web.post("/login/totp", data={"code": pyotp.TOTP(secret).now(), "csrf_token": csrf}, follow_redirects=False)
+    assert ok.status_code == 303 and ok.headers["location"] == "/"
+    with db.sessions.agency_unit(AgencyScope(tenancy.agency_a)) as s:
+        stored, legacy = s.execute(sa.text("SELECT totp_secret, totp_secret_legacy FROM app_user WHERE id = :i"),
+                                   {"i": user_id}).one()
+    assert legacy is None and stored is not None and secret.encode() not in bytes(stored)

@@ -16,7 +16,7 @@ from claims_support import build, make_encounter, make_patient, setup_practice
 from test_submissions_sigkill import BROKER, _kill, _send_run, _worker
 
 from agency.claims.models import Claim, ClaimEvent
-from agency.clearinghouse.keys import agency_cipher_for, ensure_agency_key
+from agency.keys.agency_keys import agency_cipher_for, ensure_agency_key
 from agency.clearinghouse.schemas import ConnectionCreate
 from agency.clearinghouse.service import create_connection
 from agency.clearinghouse.simulator import ClearinghouseSimulator, SftpSimulatorServer

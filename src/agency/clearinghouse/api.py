@@ -22,7 +22,7 @@ from agency.api.guards import requires
 from agency.api.pagination import clamp_limit, decode_cursor, encode_cursor
 from agency.api.problems import BadRequest
 from agency.clearinghouse import service
-from agency.clearinghouse.keys import agency_cipher_for, ensure_agency_key
+from agency.keys.agency_keys import agency_cipher_for, ensure_agency_key
 from agency.clearinghouse.schemas import ConnectionCreate, ConnectionOut, ConnectionTestOut, ConnectionUpdate
 from agency.identity.policy import Perm
 from agency.identity.schemas import PageOut

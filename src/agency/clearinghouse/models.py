@@ -13,23 +13,6 @@ from tenants.crypto.sealing import Sealed
 from tenants.crypto.sqltypes import SealedBytes
 
 
-class AgencyKey(Base):
-    """Wrapped data key of the agency itself (see ``agency.clearinghouse.keys``)."""
-
-    __tablename__ = "agency_key"
-    __table_args__ = (sa.UniqueConstraint("agency_id", "purpose", "version"),)
-
-    agency_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, sa.ForeignKey("agency.id"), nullable=False)
-    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_id)
-    purpose: Mapped[str] = mapped_column(sa.Text, nullable=False)
-    version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
-    wrapped: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
-    kek_ref: Mapped[str] = mapped_column(sa.Text, nullable=False)
-    status: Mapped[str] = mapped_column(sa.Text, nullable=False)
-    created_at: Mapped[datetime] = created_at_column()
-    status_changed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-
-
 class ClearinghouseConnection(Base):
     """How the agency reaches one clearinghouse. ``credentials`` is sealed under the
     agency's DEK; never log or return it (responses say ``has_credentials``)."""

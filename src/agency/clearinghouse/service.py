@@ -1,7 +1,7 @@
 """Clearinghouse connections: rules, sealing of credentials, building transports.
 
 Services take a session and never commit. Credentials are sealed with the
-agency's own DEK (``agency.clearinghouse.keys``); the caller makes sure the key
+agency's own DEK (``agency.keys.agency_keys``); the caller makes sure the key
 exists first (``ensure_agency_key``) because the keyring reads key records in
 its own session.
 """
@@ -247,7 +247,7 @@ def transport_for(session: Session, cipher: PhiCipher, agency_id: uuid.UUID,
 def open_connection(db, agency_id: uuid.UUID, connection_id: uuid.UUID) -> tuple[ConnectionInfo, Transport]:  # noqa: ANN001
     """For jobs (sync, outside a request): own short agency unit of work. Close the
     transport when done (``with transport: ...``)."""
-    from agency.clearinghouse.keys import agency_cipher_for
+    from agency.keys.agency_keys import agency_cipher_for
     from tenants.scope import AgencyScope
 
     with db.sessions.agency_unit(AgencyScope(agency_id)) as s:

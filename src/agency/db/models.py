@@ -12,6 +12,7 @@ from agency.audit import models as _audit  # noqa: F401
 from agency.api import idempotency_models as _idempotency  # noqa: F401
 from agency.scrubber import models as _scrubber  # noqa: F401
 from agency.clearinghouse import models as _clearinghouse  # noqa: F401
+from agency.keys import models as _keys  # noqa: F401
 from agency.encounters import models as _encounters  # noqa: F401
 from agency.intake import models as _intake  # noqa: F401
 from agency.claims import models as _claims  # noqa: F401

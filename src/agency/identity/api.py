@@ -129,7 +129,8 @@ class LoginController(Controller):
             raise Forbidden("The CSRF check failed; reload the page.")
         db = request.app.state.db
         async with db.sessions.aagency_unit(AgencyScope(agency_id)) as s:
-            ok = await s.run_sync(identity.complete_mfa, agency_id, sid, data.code or "")
+            secrets = await _totp_secrets(db, agency_id)
+            ok = await s.run_sync(identity.complete_mfa, agency_id, sid, data.code or "", secrets)
             if ok:
                 cookie, _ = await s.run_sync(identity.start_web_session, agency_id, row.user_id, mfa_pending=False)
         if not ok:
@@ -157,6 +158,14 @@ class LoginController(Controller):
         if not isinstance(principal, Principal) or principal.kind != "user":
             return Redirect("/login", status_code=303)
         return Template("home.html", context={"role": principal.role.value, "csrf_token": principal.csrf_token})
+
+
+async def _totp_secrets(db, agency_id: uuid.UUID) -> identity.TotpSecrets:  # noqa: ANN001
+    """The agency-key box for TOTP secrets (the key is created on first use, in its own unit of work)."""
+    from agency.keys.agency_keys import agency_cipher_for, ensure_agency_key
+
+    await asyncio.to_thread(ensure_agency_key, db, agency_id)
+    return identity.TotpSecrets(agency_cipher_for(db))
 
 
 def _password_login(db, agency_id: uuid.UUID, user_id: uuid.UUID, password: str):  # noqa: ANN001, ANN202
@@ -212,13 +221,15 @@ class AuthController(Controller):
             await _revoke(request, p)
 
     @post("/totp/setup", status_code=200)
-    async def totp_setup(self, agency_ctx: AgencyContext) -> TotpSetup:
-        secret, uri = await agency_ctx.run(identity.begin_totp, agency_ctx.principal)
+    async def totp_setup(self, request: Request, agency_ctx: AgencyContext) -> TotpSetup:
+        secrets = await _totp_secrets(request.app.state.db, agency_ctx.principal.agency_id)
+        secret, uri = await agency_ctx.run(identity.begin_totp, agency_ctx.principal, secrets)
         return TotpSetup(secret, uri)
 
     @post("/totp/confirm", status_code=204)
-    async def totp_confirm(self, agency_ctx: AgencyContext, data: TotpCode) -> None:
-        await agency_ctx.run(identity.confirm_totp, agency_ctx.principal, data.code)
+    async def totp_confirm(self, request: Request, agency_ctx: AgencyContext, data: TotpCode) -> None:
+        secrets = await _totp_secrets(request.app.state.db, agency_ctx.principal.agency_id)
+        await agency_ctx.run(identity.confirm_totp, agency_ctx.principal, data.code, secrets)
         await agency_ctx.audit_admin("update", "user_mfa", agency_ctx.principal.id)
 
 

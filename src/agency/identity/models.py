@@ -16,6 +16,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from agency.db.base import Base, created_at_column, new_id
+from tenants.crypto.sealing import Sealed
+from tenants.crypto.sqltypes import SealedBytes
 
 TS = sa.DateTime(timezone=True)
 
@@ -35,7 +37,8 @@ class User(Base):
     # Practice roles are bound to exactly one practice; staff roles have none.
     practice_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid, sa.ForeignKey("practice.id"))
     password_hash: Mapped[str | None] = mapped_column(sa.Text)
-    totp_secret: Mapped[str | None] = mapped_column(sa.Text)
+    totp_secret: Mapped[Sealed | None] = mapped_column(SealedBytes)  # sealed under the agency key
+    totp_secret_legacy: Mapped[str | None] = mapped_column(sa.Text)  # plaintext from before 0014; sealed on use
     totp_enabled: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, server_default=sa.false(),
                                                default=False)
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)  # replay protection

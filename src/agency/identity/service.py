@@ -126,18 +126,39 @@ def user_principal(session: Session, agency_id: uuid.UUID, user_id: uuid.UUID, *
                                session_id=session_id, csrf_token=csrf_token)
 
 
-def complete_mfa(session: Session, agency_id: uuid.UUID, session_id: str, code: str,
+class TotpSecrets:
+    """Seals and opens staff TOTP secrets with the agency's own key (AAD binds the
+    agency, table, column and user id, so a secret copied to another user fails)."""
+
+    def __init__(self, cipher) -> None:  # noqa: ANN001 - a tenants.crypto PhiCipher over agency keys
+        self.cipher = cipher
+
+    def seal(self, user: User, secret: str):  # noqa: ANN201
+        return self.cipher.seal_text(user.agency_id, "app_user", "totp_secret", user.id, secret)
+
+    def open(self, user: User) -> str | None:
+        if user.totp_secret is not None:
+            return self.cipher.open_text(user.agency_id, "app_user", "totp_secret", user.id, user.totp_secret)
+        if user.totp_secret_legacy:  # stored before secrets were sealed (migration 0014)
+            secret = user.totp_secret_legacy
+            user.totp_secret, user.totp_secret_legacy = self.seal(user, secret), None
+            return secret
+        return None
+
+
+def complete_mfa(session: Session, agency_id: uuid.UUID, session_id: str, code: str, secrets: TotpSecrets,
                  now: datetime | None = None) -> bool:
     now = now or utcnow()
     row = live_session(session, agency_id, session_id, now)
     if row is None or not row.mfa_pending:
         return False
     user = _repo(session, agency_id).user(row.user_id, for_update=True)
-    if user is None or not user.totp_enabled or not user.totp_secret:
+    secret = secrets.open(user) if user is not None and user.totp_enabled else None
+    if secret is None:
         return False
     if user.locked_until is not None and user.locked_until > now:
         return False
-    step = cred.verify_totp(user.totp_secret, code, user.totp_last_step, now.timestamp())
+    step = cred.verify_totp(secret, code, user.totp_last_step, now.timestamp())
     if step is None:
         user.failed_logins = (user.failed_logins or 0) + 1
         if user.failed_logins >= MAX_FAILED_LOGINS:
@@ -156,20 +177,23 @@ def revoke_session(session: Session, agency_id: uuid.UUID, session_id: str, now:
         row.revoked_at = now or utcnow()
 
 
-def begin_totp(session: Session, principal: Principal) -> tuple[str, str]:
+def begin_totp(session: Session, principal: Principal, secrets: TotpSecrets) -> tuple[str, str]:
     user = _own_user(session, principal)
     if user.totp_enabled:
         raise Conflict("TOTP is already enabled for this user.")
-    user.totp_secret = cred.new_totp_secret()
-    return user.totp_secret, cred.totp_uri(user.totp_secret, user.email)
+    secret = cred.new_totp_secret()
+    user.totp_secret, user.totp_secret_legacy = secrets.seal(user, secret), None
+    return secret, cred.totp_uri(secret, user.email)
 
 
-def confirm_totp(session: Session, principal: Principal, code: str, now: datetime | None = None) -> None:
+def confirm_totp(session: Session, principal: Principal, code: str, secrets: TotpSecrets,
+                 now: datetime | None = None) -> None:
     now = now or utcnow()
     user = _own_user(session, principal)
-    if user.totp_enabled or not user.totp_secret:
+    secret = None if user.totp_enabled else secrets.open(user)
+    if secret is None:
         raise Conflict("Start TOTP setup first.")
-    step = cred.verify_totp(user.totp_secret, code, None, now.timestamp())
+    step = cred.verify_totp(secret, code, None, now.timestamp())
     if step is None:
         raise Unprocessable("The code does not match.")
     user.totp_enabled, user.totp_last_step = True, step

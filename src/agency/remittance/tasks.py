@@ -48,7 +48,7 @@ def _open_inbound(db, inbound) -> bytes | None:  # noqa: ANN001
     """The router keeps the file sealed under the agency key (``agency.submissions.inbound``);
     posting keeps its own copy sealed under the practice's key in ``edi_file``."""
     try:
-        from agency.clearinghouse.keys import agency_cipher_for
+        from agency.keys.agency_keys import agency_cipher_for
 
         return agency_cipher_for(db).open_bytes(inbound.agency_id, "inbound_file", "content", inbound.id,
                                                 inbound.content)

@@ -53,7 +53,7 @@ def agency_connections(db, agency_id: uuid.UUID) -> list[uuid.UUID]:  # noqa: AN
 
 
 def _cipher(db, agency_id: uuid.UUID):  # noqa: ANN001
-    from agency.clearinghouse.keys import agency_cipher_for, ensure_agency_key
+    from agency.keys.agency_keys import agency_cipher_for, ensure_agency_key
 
     ensure_agency_key(db, agency_id)
     return agency_cipher_for(db)

@@ -14,7 +14,7 @@ from agency.clearinghouse.transport import Transport, TransportError
 
 def open_transport(db, conn: ClearinghouseConnection) -> Transport:  # noqa: ANN001
     """The connection's transport (``agency.clearinghouse.service.build_transport``)."""
-    from agency.clearinghouse.keys import agency_cipher_for
+    from agency.keys.agency_keys import agency_cipher_for
     from agency.clearinghouse.service import build_transport, open_credentials
 
     if conn.kind not in ("mailbox", "sftp"):

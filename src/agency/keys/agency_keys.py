@@ -1,4 +1,5 @@
-"""The agency's own data key, for agency-level secrets (clearinghouse credentials).
+"""The agency's own data key, for agency-level secrets (clearinghouse credentials,
+staff TOTP secrets).
 
 Same design as the practices' keys (``tenant_key``, ``tenants.crypto``) with the
 agency id in the role of the tenant id: the key provider holds a KEK for the
