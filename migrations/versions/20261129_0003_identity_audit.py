@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from tenants.rls import enable_agency_rls, enable_tenant_rls, tenant_columns
+from tenants.rls import enable_agency_rls, enable_tenant_rls, practice_fk, tenant_columns
 
 revision = "0003"
 down_revision = "0002"
@@ -27,9 +27,6 @@ TS = sa.DateTime(timezone=True)
 ROLES = ("agency_admin", "agency_manager", "coder", "biller", "practice_admin", "practice_user")
 AUDIT_TABLES = ("audit_event", "audit_chain_head", "agency_audit_event")
 
-
-def _practice_fk(table: str) -> sa.ForeignKeyConstraint:
-    return sa.ForeignKeyConstraint(["tenant_id"], ["practice.id"], name=f"fk_{table}_tenant_id_practice")
 
 
 def _append_only(table: str, *, keep_update: bool = False) -> None:
@@ -146,7 +143,7 @@ def upgrade() -> None:
         sa.Column("request_id", sa.Text),
         sa.Column("prev_hash", sa.LargeBinary, nullable=False),
         sa.Column("hash", sa.LargeBinary, nullable=False),
-        _practice_fk("audit_event"),
+        practice_fk("audit_event"),
         sa.UniqueConstraint("tenant_id", "seq", name="uq_audit_event_tenant_id_seq"),
     )
     op.create_index("ix_audit_event_tenant_id_occurred_at_id", "audit_event", ["tenant_id", "occurred_at", "id"])
@@ -157,7 +154,7 @@ def upgrade() -> None:
         sa.Column("tenant_id", sa.Uuid, primary_key=True),
         sa.Column("seq", sa.BigInteger, nullable=False),
         sa.Column("hash", sa.LargeBinary, nullable=False),
-        _practice_fk("audit_chain_head"),
+        practice_fk("audit_chain_head"),
     )
     enable_tenant_rls("audit_chain_head")
 
@@ -195,7 +192,7 @@ def upgrade() -> None:
         sa.Column("content_type", sa.Text),
         sa.Column("body", sa.LargeBinary),
         sa.Column("created_at", TS, server_default=sa.func.now(), nullable=False),
-        _practice_fk("idempotency_record"),
+        practice_fk("idempotency_record"),
         sa.UniqueConstraint("tenant_id", "principal", "key", name="uq_idempotency_record_tenant_id_principal_key"),
     )
     enable_tenant_rls("idempotency_record")

@@ -17,28 +17,14 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
+from tenants.rls import make_reference_read_only
+
 revision = "0004"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
 
 TABLES = ("code_set_release", "code_set_entry")
-
-# Role names are configurable (AGENCY_APP_ROLE ...), so revoke from every grantee
-# other than the owner running this migration rather than from a fixed name.
-_REVOKE_WRITES = """
-DO $$
-DECLARE g record;
-BEGIN
-  FOR g IN SELECT DISTINCT grantee FROM information_schema.role_table_grants
-           WHERE table_schema = 'public' AND table_name = '{table}'
-             AND grantee <> current_user
-             AND privilege_type IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')
-  LOOP
-    EXECUTE format('REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON public.{table} FROM %I', g.grantee);
-  END LOOP;
-END $$
-"""
 
 
 def upgrade() -> None:
@@ -81,7 +67,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_code_set_entry_system_code", "code_set_entry", ["system", "code"])
     for table in TABLES:
-        op.execute(_REVOKE_WRITES.format(table=table))
+        make_reference_read_only(table)
 
 
 def downgrade() -> None:

@@ -15,7 +15,7 @@ Create Date: 2026-11-29
 import sqlalchemy as sa
 from alembic import op
 
-from tenants.rls import enable_agency_rls, enable_tenant_rls, tenant_columns, tenant_fk
+from tenants.rls import enable_agency_rls, enable_tenant_rls, practice_fk, tenant_columns, tenant_fk
 
 revision = "0006"
 down_revision = "0005"
@@ -26,9 +26,6 @@ TS = sa.DateTime(timezone=True)
 ZIP = r"^[0-9]{5}([0-9]{4})?$"
 STATE = r"^[A-Z]{2}$"
 
-
-def _practice_fk(table: str) -> sa.ForeignKeyConstraint:
-    return sa.ForeignKeyConstraint(["tenant_id"], ["practice.id"], name=f"fk_{table}_tenant_id_practice")
 
 
 def upgrade() -> None:
@@ -70,7 +67,7 @@ def upgrade() -> None:
         sa.Column("phone", sa.Text),
         sa.Column("is_default", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.Column("created_at", TS, server_default=sa.func.now(), nullable=False),
-        _practice_fk("billing_provider"),
+        practice_fk("billing_provider"),
         sa.UniqueConstraint("tenant_id", "npi", name="uq_billing_provider_tenant_id_npi"),
         sa.CheckConstraint("npi ~ '^[0-9]{10}$'", name="npi"),
         sa.CheckConstraint("tin ~ '^[0-9]{9}$'", name="tin"),
@@ -102,7 +99,7 @@ def upgrade() -> None:
         sa.Column("effective_to", sa.Date),
         sa.Column("era_enrolled", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.Column("created_at", TS, server_default=sa.func.now(), nullable=False),
-        _practice_fk("payer_enrollment"),
+        practice_fk("payer_enrollment"),
         tenant_fk(["billing_provider_id"], "billing_provider",
                   name="fk_payer_enrollment_tenant_id_billing_provider"),
         sa.UniqueConstraint("tenant_id", "payer_id", "billing_provider_id",
@@ -122,7 +119,7 @@ def upgrade() -> None:
         sa.Column("effective_from", sa.Date, nullable=False),
         sa.Column("effective_to", sa.Date),
         sa.Column("created_at", TS, server_default=sa.func.now(), nullable=False),
-        _practice_fk("fee_schedule_entry"),
+        practice_fk("fee_schedule_entry"),
         sa.UniqueConstraint("tenant_id", "procedure_code", "modifier", "effective_from",
                             name="uq_fee_schedule_entry_tenant_id_code_modifier_from"),
         sa.CheckConstraint("amount >= 0", name="amount"),

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from tenants.rls import enable_tenant_rls, tenant_columns, tenant_fk
+from tenants.rls import enable_tenant_rls, practice_fk, tenant_columns, tenant_fk
 
 revision = "0007"
 down_revision = "0006"
@@ -25,9 +25,6 @@ depends_on = None
 
 TS = sa.DateTime(timezone=True)
 
-
-def _practice_fk(table: str) -> sa.ForeignKeyConstraint:
-    return sa.ForeignKeyConstraint(["tenant_id"], ["practice.id"], name=f"fk_{table}_tenant_id_practice")
 
 
 def upgrade() -> None:
@@ -54,7 +51,7 @@ def upgrade() -> None:
         sa.Column("created_at", TS, server_default=sa.func.now(), nullable=False),
         sa.Column("started_at", TS),
         sa.Column("finished_at", TS),
-        _practice_fk("intake_batch"),
+        practice_fk("intake_batch"),
         sa.UniqueConstraint("tenant_id", "sha256", name="uq_intake_batch_tenant_id_sha256"),
         sa.CheckConstraint("status IN ('queued', 'running', 'completed', 'failed')", name="status"),
         sa.CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name="sha256"),
@@ -71,7 +68,7 @@ def upgrade() -> None:
         sa.Column("seq", sa.SmallInteger, nullable=False),
         sa.Column("column_name", sa.Text),
         sa.Column("reason", sa.LargeBinary, nullable=False),
-        _practice_fk("intake_error"),
+        practice_fk("intake_error"),
         tenant_fk(["batch_id"], "intake_batch", name="fk_intake_error_tenant_id_intake_batch", ondelete="CASCADE"),
         sa.UniqueConstraint("tenant_id", "batch_id", "row_number", "seq",
                             name="uq_intake_error_tenant_id_batch_id_row_number_seq"),
@@ -98,7 +95,7 @@ def upgrade() -> None:
         sa.Column("created_at", TS, server_default=sa.func.now(), nullable=False),
         sa.Column("updated_at", TS, server_default=sa.func.now(), nullable=False),
         sa.Column("row_version", sa.Integer, nullable=False, server_default="1"),
-        _practice_fk("encounter"),
+        practice_fk("encounter"),
         tenant_fk(["patient_id"], "patient", name="fk_encounter_tenant_id_patient"),
         tenant_fk(["rendering_provider_id"], "rendering_provider", name="fk_encounter_tenant_id_rendering_provider"),
         tenant_fk(["service_location_id"], "service_location", name="fk_encounter_tenant_id_service_location"),
@@ -126,7 +123,7 @@ def upgrade() -> None:
         sa.Column("encounter_id", sa.Uuid, nullable=False),
         sa.Column("position", sa.SmallInteger, nullable=False),
         sa.Column("code", sa.Text, nullable=False),
-        _practice_fk("encounter_diagnosis"),
+        practice_fk("encounter_diagnosis"),
         tenant_fk(["encounter_id"], "encounter", name="fk_encounter_diagnosis_tenant_id_encounter",
                   ondelete="CASCADE"),
         sa.UniqueConstraint("tenant_id", "encounter_id", "position",
@@ -150,7 +147,7 @@ def upgrade() -> None:
         sa.Column("ndc_unit", sa.String(2)),
         sa.Column("ndc_quantity", sa.Numeric(12, 3)),
         sa.Column("date_of_service", sa.Date, nullable=False),
-        _practice_fk("encounter_line"),
+        practice_fk("encounter_line"),
         tenant_fk(["encounter_id"], "encounter", name="fk_encounter_line_tenant_id_encounter", ondelete="CASCADE"),
         sa.UniqueConstraint("tenant_id", "encounter_id", "line_number",
                             name="uq_encounter_line_tenant_id_encounter_id_line_number"),
@@ -179,7 +176,7 @@ def upgrade() -> None:
         sa.Column("sha256", sa.String(64), nullable=False),
         sa.Column("content", sa.LargeBinary, nullable=False),
         sa.Column("created_at", TS, server_default=sa.func.now(), nullable=False),
-        _practice_fk("encounter_attachment"),
+        practice_fk("encounter_attachment"),
         tenant_fk(["encounter_id"], "encounter", name="fk_encounter_attachment_tenant_id_encounter",
                   ondelete="CASCADE"),
         sa.CheckConstraint("size_bytes >= 0", name="size_bytes"),

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-from tenants.rls import enable_agency_rls, enable_tenant_rls, tenant_columns
+from tenants.rls import enable_agency_rls, enable_tenant_rls, make_reference_read_only, tenant_columns
 
 revision = "0009"
 down_revision = "0005"
@@ -35,19 +35,6 @@ TS = sa.DateTime(timezone=True)
 SEVERITY = "severity IN ('error', 'warning', 'info')"
 REFERENCE_TABLES = ("ncci_ptp_edit", "mue_limit")
 
-_REVOKE_WRITES = """
-DO $$
-DECLARE g record;
-BEGIN
-  FOR g IN SELECT DISTINCT grantee FROM information_schema.role_table_grants
-           WHERE table_schema = 'public' AND table_name = '{table}'
-             AND grantee <> current_user
-             AND privilege_type IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')
-  LOOP
-    EXECUTE format('REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON public.{table} FROM %I', g.grantee);
-  END LOOP;
-END $$
-"""
 
 
 def upgrade() -> None:
@@ -105,7 +92,7 @@ def upgrade() -> None:
         sa.CheckConstraint("effective_to IS NULL OR effective_to >= effective_from", name="ck_mue_limit_dates"),
     )
     for table in REFERENCE_TABLES:
-        op.execute(_REVOKE_WRITES.format(table=table))
+        make_reference_read_only(table)
 
     op.create_table(
         "scrub_result",

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
-from tenants.rls import enable_agency_rls, enable_tenant_rls, tenant_columns, tenant_fk
+from tenants.rls import enable_agency_rls, enable_tenant_rls, practice_fk, tenant_columns, tenant_fk
 
 revision = "0010"
 down_revision = ("0007", "0008", "0009")
@@ -41,9 +41,6 @@ CLAIM_STATES = ("draft", "held", "ready", "queued", "submitted", "ack_rejected",
                 "accepted_payer", "adjudicated_paid", "adjudicated_partial", "adjudicated_denied",
                 "replaced", "voided")
 
-
-def _practice_fk(table: str) -> sa.ForeignKeyConstraint:
-    return sa.ForeignKeyConstraint(["tenant_id"], ["practice.id"], name=f"fk_{table}_tenant_id_practice")
 
 
 def upgrade() -> None:
@@ -91,7 +88,7 @@ def upgrade() -> None:
         sa.Column("created_at", TS, server_default=sa.func.now(), nullable=False),
         sa.Column("updated_at", TS, server_default=sa.func.now(), nullable=False),
         sa.Column("row_version", sa.Integer, nullable=False, server_default="1"),
-        _practice_fk("claim"),
+        practice_fk("claim"),
         tenant_fk(["encounter_id"], "encounter", name="fk_claim_tenant_id_encounter"),
         tenant_fk(["patient_id"], "patient", name="fk_claim_tenant_id_patient"),
         tenant_fk(["coverage_id"], "patient_coverage", name="fk_claim_tenant_id_patient_coverage"),
@@ -129,7 +126,7 @@ def upgrade() -> None:
         sa.Column("ndc", sa.String(11)),
         sa.Column("ndc_unit", sa.String(2)),
         sa.Column("ndc_quantity", sa.Numeric(12, 3)),
-        _practice_fk("claim_line"),
+        practice_fk("claim_line"),
         tenant_fk(["claim_id"], "claim", name="fk_claim_line_tenant_id_claim", ondelete="CASCADE"),
         sa.UniqueConstraint("tenant_id", "claim_id", "line_number", name="uq_claim_line_tenant_id_claim_id_line_number"),
         sa.UniqueConstraint("tenant_id", "claim_id", "line_control_number",
@@ -197,7 +194,7 @@ def upgrade() -> None:
         sa.Column("attempt", sa.Integer, nullable=False),
         sa.Column("st02", sa.BigInteger, nullable=False),
         sa.Column("created_at", TS, server_default=sa.func.now(), nullable=False),
-        _practice_fk("submission_claim"),
+        practice_fk("submission_claim"),
         tenant_fk(["claim_id"], "claim", name="fk_submission_claim_tenant_id_claim"),
         tenant_fk(["edi_file_id"], "edi_file", name="fk_submission_claim_tenant_id_edi_file"),
         sa.UniqueConstraint("tenant_id", "claim_id", "attempt", name="uq_submission_claim_tenant_id_claim_id_attempt"),
@@ -244,7 +241,7 @@ def upgrade() -> None:
         sa.Column("payer_claim_number", sa.Text),
         sa.Column("applied", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.Column("created_at", TS, server_default=sa.func.now(), nullable=False),
-        _practice_fk("ack_outcome"),
+        practice_fk("ack_outcome"),
         tenant_fk(["claim_id"], "claim", name="fk_ack_outcome_tenant_id_claim"),
         sa.UniqueConstraint("tenant_id", "inbound_file_id", "item", name="uq_ack_outcome_tenant_id_inbound_file_id_item"),
     )
@@ -262,7 +259,7 @@ def upgrade() -> None:
         sa.Column("reason_text", sa.Text),  # PHI-free
         sa.Column("interchange_id", sa.Uuid),
         sa.Column("inbound_file_id", sa.Uuid),
-        _practice_fk("claim_event"),
+        practice_fk("claim_event"),
         tenant_fk(["claim_id"], "claim", name="fk_claim_event_tenant_id_claim", ondelete="CASCADE"),
     )
     op.create_index("ix_claim_event_claim", "claim_event", ["tenant_id", "claim_id", "at"])

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-from tenants.rls import enable_tenant_rls, tenant_columns, tenant_fk
+from tenants.rls import enable_tenant_rls, practice_fk, tenant_columns, tenant_fk
 
 revision = "0011"
 down_revision = "0007"
@@ -18,9 +18,6 @@ depends_on = None
 
 TS = sa.DateTime(timezone=True)
 
-
-def _practice_fk(table: str) -> sa.ForeignKeyConstraint:
-    return sa.ForeignKeyConstraint(["tenant_id"], ["practice.id"], name=f"fk_{table}_tenant_id_practice")
 
 
 def upgrade() -> None:
@@ -39,7 +36,7 @@ def upgrade() -> None:
         sa.Column("before", JSONB, nullable=False),
         sa.Column("after", JSONB, nullable=False),
         sa.Column("reason", sa.LargeBinary, nullable=False),
-        _practice_fk("coding_change"),
+        practice_fk("coding_change"),
         tenant_fk(["encounter_id"], "encounter", name="fk_coding_change_tenant_id_encounter", ondelete="CASCADE"),
         sa.UniqueConstraint("tenant_id", "encounter_id", "seq", name="uq_coding_change_tenant_id_encounter_id_seq"),
     )
@@ -53,7 +50,7 @@ def upgrade() -> None:
         sa.Column("opened_by", sa.Text, nullable=False),
         sa.Column("opened_at", TS, server_default=sa.func.now(), nullable=False),
         sa.Column("closed_at", TS),
-        _practice_fk("coding_query"),
+        practice_fk("coding_query"),
         tenant_fk(["encounter_id"], "encounter", name="fk_coding_query_tenant_id_encounter", ondelete="CASCADE"),
         sa.CheckConstraint("status IN ('open', 'answered', 'closed')", name="status"),
     )
@@ -68,7 +65,7 @@ def upgrade() -> None:
         sa.Column("author_role", sa.Text, nullable=False),
         sa.Column("body", sa.LargeBinary, nullable=False),
         sa.Column("created_at", TS, server_default=sa.func.now(), nullable=False),
-        _practice_fk("coding_query_message"),
+        practice_fk("coding_query_message"),
         tenant_fk(["query_id"], "coding_query", name="fk_coding_query_message_tenant_id_coding_query",
                   ondelete="CASCADE"),
     )

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
-from tenants.rls import enable_tenant_rls, tenant_columns, tenant_fk
+from tenants.rls import enable_tenant_rls, practice_fk, tenant_columns, tenant_fk
 
 revision = "0012"
 down_revision = "0010"
@@ -39,9 +39,6 @@ LEDGER_KINDS = ("payment", "adjustment", "patient_responsibility", "reversal", "
 DENIAL_STATUSES = ("new", "in_progress", "corrected", "appealed", "awaiting_payer", "overturned",
                    "partially_paid", "written_off")
 
-
-def _practice_fk(table: str) -> sa.ForeignKeyConstraint:
-    return sa.ForeignKeyConstraint(["tenant_id"], ["practice.id"], name=f"fk_{table}_tenant_id_practice")
 
 
 def upgrade() -> None:
@@ -69,7 +66,7 @@ def upgrade() -> None:
         sa.Column("posted_at", TS),
         sa.Column("created_at", TS, server_default=sa.func.now(), nullable=False),
         sa.Column("updated_at", TS, server_default=sa.func.now(), nullable=False),
-        _practice_fk("era"),
+        practice_fk("era"),
         tenant_fk(["edi_file_id"], "edi_file", name="fk_era_tenant_id_edi_file"),
         sa.UniqueConstraint("tenant_id", "payer_code", "trn02", name="uq_era_tenant_id_payer_code_trn02"),
         sa.CheckConstraint(f"status IN {ERA_STATUSES!r}", name="status"),
@@ -94,7 +91,7 @@ def upgrade() -> None:
         sa.Column("reverses_id", sa.Uuid),
         sa.Column("reversed_by_id", sa.Uuid),
         sa.Column("created_at", TS, server_default=sa.func.now(), nullable=False),
-        _practice_fk("era_claim"),
+        practice_fk("era_claim"),
         tenant_fk(["era_id"], "era", name="fk_era_claim_tenant_id_era"),
         tenant_fk(["claim_id"], "claim", name="fk_era_claim_tenant_id_claim"),
         tenant_fk(["reverses_id"], "era_claim", name="fk_era_claim_tenant_id_reverses"),
@@ -126,7 +123,7 @@ def upgrade() -> None:
         sa.Column("target_claim_id", sa.Uuid),
         sa.Column("actor", sa.Text, nullable=False, server_default="system"),
         sa.Column("created_at", TS, server_default=sa.func.now(), nullable=False),
-        _practice_fk("ledger_entry"),
+        practice_fk("ledger_entry"),
         tenant_fk(["claim_id"], "claim", name="fk_ledger_entry_tenant_id_claim"),
         tenant_fk(["claim_line_id"], "claim_line", name="fk_ledger_entry_tenant_id_claim_line"),
         tenant_fk(["era_id"], "era", name="fk_ledger_entry_tenant_id_era"),
@@ -157,7 +154,7 @@ def upgrade() -> None:
         sa.Column("reference", sa.Text),
         sa.Column("amount", MONEY, nullable=False),
         sa.Column("created_at", TS, server_default=sa.func.now(), nullable=False),
-        _practice_fk("provider_ledger_entry"),
+        practice_fk("provider_ledger_entry"),
         tenant_fk(["era_id"], "era", name="fk_provider_ledger_entry_tenant_id_era"),
         sa.UniqueConstraint("tenant_id", "era_id", "position", name="uq_provider_ledger_entry_tenant_id_era_id_position"),
     )
@@ -179,7 +176,7 @@ def upgrade() -> None:
         sa.Column("resolved_by", sa.Text),
         sa.Column("resolved_at", TS),
         sa.Column("created_at", TS, server_default=sa.func.now(), nullable=False),
-        _practice_fk("posting_exception"),
+        practice_fk("posting_exception"),
         tenant_fk(["era_id"], "era", name="fk_posting_exception_tenant_id_era"),
         tenant_fk(["claim_id"], "claim", name="fk_posting_exception_tenant_id_claim"),
         tenant_fk(["resolved_claim_line_id"], "claim_line", name="fk_posting_exception_tenant_id_claim_line"),
@@ -212,7 +209,7 @@ def upgrade() -> None:
         sa.Column("created_at", TS, server_default=sa.func.now(), nullable=False),
         sa.Column("updated_at", TS, server_default=sa.func.now(), nullable=False),
         sa.Column("row_version", sa.Integer, nullable=False, server_default="1"),
-        _practice_fk("denial_item"),
+        practice_fk("denial_item"),
         tenant_fk(["claim_id"], "claim", name="fk_denial_item_tenant_id_claim"),
         tenant_fk(["claim_line_id"], "claim_line", name="fk_denial_item_tenant_id_claim_line"),
         tenant_fk(["era_id"], "era", name="fk_denial_item_tenant_id_era"),
@@ -234,7 +231,7 @@ def upgrade() -> None:
         sa.Column("created_by", sa.Text, nullable=False),
         sa.Column("created_at", TS, server_default=sa.func.now(), nullable=False),
         sa.Column("sent_at", TS),
-        _practice_fk("appeal"),
+        practice_fk("appeal"),
         tenant_fk(["denial_item_id"], "denial_item", name="fk_appeal_tenant_id_denial_item"),
         sa.UniqueConstraint("tenant_id", "denial_item_id", "level", name="uq_appeal_tenant_id_denial_item_id_level"),
     )
@@ -251,7 +248,7 @@ def upgrade() -> None:
         sa.Column("note", sa.LargeBinary),  # sealed
         sa.Column("created_by", sa.Text, nullable=False),
         sa.Column("created_at", TS, server_default=sa.func.now(), nullable=False),
-        _practice_fk("write_off"),
+        practice_fk("write_off"),
         tenant_fk(["claim_id"], "claim", name="fk_write_off_tenant_id_claim"),
         tenant_fk(["claim_line_id"], "claim_line", name="fk_write_off_tenant_id_claim_line"),
         tenant_fk(["denial_item_id"], "denial_item", name="fk_write_off_tenant_id_denial_item"),

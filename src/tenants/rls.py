@@ -87,6 +87,34 @@ def tenant_columns() -> list[sa.Column]:
     ]
 
 
+def practice_fk(table: str) -> sa.ForeignKeyConstraint:
+    """``tenant_id -> practice(id)``: every tenant row belongs to an existing practice."""
+    return sa.ForeignKeyConstraint(["tenant_id"], ["practice.id"], name=f"fk_{_check_ident(table)}_tenant_id_practice")
+
+
+# Role names are configurable (AGENCY_APP_ROLE ...), so writes are revoked from every
+# grantee other than the owner running the migration rather than from fixed names.
+_REVOKE_WRITES = """
+DO $$
+DECLARE g record;
+BEGIN
+  FOR g IN SELECT DISTINCT grantee FROM information_schema.role_table_grants
+           WHERE table_schema = 'public' AND table_name = '{table}'
+             AND grantee <> current_user
+             AND privilege_type IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')
+  LOOP
+    EXECUTE format('REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON public.{table} FROM %I', g.grantee);
+  END LOOP;
+END $$
+"""
+
+
+def make_reference_read_only(table: str) -> None:
+    """Shared reference data (code sets, NCCI/MUE): only the owner (operators'
+    loads) may change it; the runtime and system roles keep SELECT."""
+    _execute([_REVOKE_WRITES.format(table=_check_ident(table))])
+
+
 def tenant_fk(columns: list[str], target: str, *, name: str | None = None,
               ondelete: str | None = None) -> sa.ForeignKeyConstraint:
     """Composite FK ``(tenant_id, <col>) -> target(tenant_id, id)``: RI checks run
