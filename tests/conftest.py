@@ -32,7 +32,9 @@ def settings(test_database, tmp_path_factory):
                          system_database_url=test_database.system_url,
                          data_dir=tmp_path_factory.mktemp("data"),
                          # short key-cache TTL so rotation tests settle in about a second
-                         key_cache_ttl_seconds=1)
+                         key_cache_ttl_seconds=1,
+                         # every test logs in from the same address; the throttle has its own test
+                         login_rate_per_minute=10_000)
 
 
 @pytest.fixture(scope="session")

@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Login attempts (password and TOTP forms) per source address per minute, per API process.
+    login_rate_per_minute: int = Field(default=20, ge=1, le=10_000)
 
     @field_validator("database_url", "migrator_database_url", "system_database_url")
     @classmethod

@@ -283,3 +283,28 @@ def test_totp_secret_stored_before_sealing_is_sealed_on_first_use(web, db, tenan
         stored, legacy = s.execute(sa.text("SELECT totp_secret, totp_secret_legacy FROM app_user WHERE id = :i"),
                                    {"i": user_id}).one()
     assert legacy is None and stored is not None and secret.encode() not in bytes(stored)
+
+
+def test_login_attempts_from_one_address_are_throttled(settings, test_database):
+    """Spraying passwords across many accounts never trips the per-account lockout;
+    the per-address throttle stops it (429 problem), and other pages still answer."""
+    from litestar.testing import TestClient
+
+    from agency.api.app import create_app
+    from agency.db.runtime import Database, DatabaseUrls
+
+    tight = settings.model_copy(update={"login_rate_per_minute": 3})
+    own = Database(tight, DatabaseUrls(app=test_database.app_url, owner=test_database.owner_url,
+                                       system=test_database.system_url))
+    with TestClient(create_app(tight, db=own)) as client:
+        codes = []
+        for i in range(5):
+            page = client.get("/login")
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+            r = client.post("/login", data={"email": f"nobody{i}@example.test", "password": "wrong-password",
+                                            "csrf_token": csrf}, follow_redirects=False)
+            codes.append(r.status_code)
+        assert codes[:3] == [401, 401, 401] and codes[3:] == [429, 429]
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert client.get("/login").status_code == 200  # only the form posts are throttled
+        assert client.get("/health").status_code == 200

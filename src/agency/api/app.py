@@ -11,7 +11,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import AsyncIterator
 
-from litestar import Litestar, Router
+from litestar import Litestar, Request, Router
+from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -61,6 +62,21 @@ def api_v1_router() -> Router:
     )
 
 
+LOGIN_FORMS = ("/login", "/login/totp")
+
+
+def login_throttle(settings: Settings) -> RateLimitConfig:
+    """Password guessing from one address is slowed down before the per-account lockout
+    (which an attacker spraying many accounts never reaches). Counted per process, in
+    memory: with several API processes the effective limit is that many times higher."""
+
+    def is_login_attempt(request: Request) -> bool:
+        return request.method == "POST" and request.url.path in LOGIN_FORMS
+
+    return RateLimitConfig(rate_limit=("minute", settings.login_rate_per_minute),
+                           check_throttle_handler=is_login_attempt)
+
+
 def create_app(settings: Settings | None = None, db: Database | None = None,
                migrate_embedded: bool = True, secure_cookies: bool | None = None) -> Litestar:
     """Build the app. With ``db`` given the caller owns it; otherwise the app
@@ -101,7 +117,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
     return Litestar(
         route_handlers=[health, *identity_api.HTML_ROUTES, api_v1_router()],
         lifespan=[lifespan],
-        middleware=[RequestIdMiddleware, AccessLogMiddleware, AuthenticationMiddleware],
+        middleware=[RequestIdMiddleware, AccessLogMiddleware, login_throttle(settings).middleware,
+                    AuthenticationMiddleware],
         exception_handlers=EXCEPTION_HANDLERS,
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
         openapi_config=OpenAPIConfig(title="Agency billing platform", version="1", path="/api/v1/schema"),
