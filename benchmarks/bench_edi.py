@@ -13,11 +13,16 @@ Generates the files into a temp dir by streaming writes, then in one run prints:
     the element separator for every segment (the least any X12 reader must do).
 pyx12 runs at a few hundred claims/s, so by default it validates the first file
 of --pyx12-claims claims generated the same way and its rate is used.
+
+edi.r835 is compiled with Cython at install when it can be (setup.py); the run
+says which one it measured, and also times r835's source run by the interpreter
+(what an install without a C compiler gets).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import io
 import sys
 import tempfile
@@ -28,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests" / "edi")]
 
+from edi import r835  # noqa: E402
 from edi.pyx12_oracle import validate_with_pyx12  # noqa: E402
 from edi.r835 import iter_835  # noqa: E402
 from edi_bigfiles import write_big_835, write_big_837p  # noqa: E402
@@ -50,7 +56,14 @@ def bare_split(path: Path) -> None:
         seg.split("*")
 
 
-def parse_835(path: Path) -> None:
+def interpreted_r835():
+    spec = importlib.util.spec_from_file_location("r835_interpreted", Path(r835.__file__).with_name("r835.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def parse_835(path: Path, iter_835=iter_835) -> None:
     n = 0
     for kind, obj in iter_835(path):
         if kind == "claim":
@@ -89,6 +102,8 @@ def main() -> None:
         t_built = best(lambda: parse_835_built(f835))
         t_split835 = best(lambda: bare_split(f835))
         t_parse_c = best(lambda: parse_835(f835c))
+        interp = interpreted_r835().iter_835 if r835.COMPILED else None
+        t_interp = best(lambda: parse_835(f835, interp)) if interp else t_parse
         t_split_c = best(lambda: bare_split(f835c))
         t_split837 = best(lambda: bare_split(f837))
         # pyx12 on files generated the same way (m claims), read as text like pyx12 needs.
@@ -109,11 +124,16 @@ def main() -> None:
     pyx835, pyx837 = rate(m, t_pyx835), rate(m, t_pyx837)
     print(f"files: 835 {n} claims {s835 / 1e6:.1f} MB; 837P {n} claims {s837 / 1e6:.1f} MB; "
           f"pyx12 on {m}-claim files (valid: 835 {r1.ok}, 837P {r2.ok})")
+    print(f"edi.r835: {'compiled (Cython)' if r835.COMPILED else 'interpreted (not compiled at install)'}")
     print(f"835 parse + balance : {parse_rate:>10,.0f} claims/s | x{parse_rate / pyx835:,.0f} pyx12 ({pyx835:,.0f}/s)"
           f" | {parse_rate / split835:.2f} of bare split ({split835:,.0f}/s)")
     built = rate(n, t_built)
     print(f"  + build claims    : {built:>10,.0f} claims/s | x{built / pyx835:,.0f} pyx12"
           f" | {built / split835:.2f} of bare split (every field of every claim read)")
+    if r835.COMPILED:
+        ip = rate(n, t_interp)
+        print(f"  interpreted r835  : {ip:>10,.0f} claims/s | x{ip / pyx835:,.0f} pyx12"
+              f" | {ip / split835:.2f} of bare split (the same source, not compiled)")
     pc, sc = rate(n, t_parse_c), rate(n, t_split_c)
     print(f"  amounts with cents: {pc:>10,.0f} claims/s | x{pc / pyx835:,.0f} pyx12"
           f" | {pc / sc:.2f} of its bare split ({sc:,.0f}/s) (same claims, 123.45-style amounts)")

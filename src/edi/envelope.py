@@ -63,18 +63,18 @@ class SegmentStream:
 
     def __init__(self, source: Source | Tokenizer) -> None:
         self.tok = source if isinstance(source, Tokenizer) else Tokenizer(source)
-        self._pending: tuple[int, list[list[str]]] | None = None
-        self._gen = self._iter()
+        # A batch handed back (`push`): segment strings not split yet, or element lists.
+        self._pending: tuple[int, list] | None = None
+        self._raw = self._iter_raw()
         self.number = 0  # segment number of the segment most recently handed out one at a time
 
-    def _iter(self) -> Iterator[tuple[int, list[list[str]]]]:
+    def _iter_raw(self) -> Iterator[tuple[int, list[str]]]:
         tok = self.tok
         for batch in tok.batches():
-            sep = tok.delimiters.element
             first = tok.batch_first_number
-            # Split in slices: a small live set of lists keeps the cyclic GC cheap.
+            # Slices: a small live set of lists keeps the cyclic GC cheap.
             for k in range(0, len(batch), 512):
-                yield first + k, [raw.split(sep) for raw in batch[k : k + 512]]
+                yield first + k, batch[k : k + 512]
 
     def position_of(self, number: int) -> int | None:
         """Character offset of segment `number` if it is in the tokenizer's current batch."""
@@ -91,12 +91,25 @@ class SegmentStream:
         return self.tok.delimiters
 
     def next_batch(self) -> tuple[int, list[list[str]]] | None:
+        """The next batch as element lists."""
+        item = self.next_raw_batch()
+        if item is not None and type(item[1][0]) is str:
+            sep = self.tok.delimiters.element
+            return item[0], [r.split(sep) for r in item[1]]
+        return item
+
+    def next_raw_batch(self) -> tuple[int, list] | None:
+        """The next batch as it is: either segment strings not split yet (split them on
+        `delimiters.element`, read after this call) or element lists (a batch handed back
+        after splitting). Lets the walker and the compiled 835 loop split only the
+        segments they need as lists."""
         if self._pending is not None:
             p, self._pending = self._pending, None
             return p
-        return next(self._gen, None)
+        return next(self._raw, None)
 
-    def push(self, first: int, segs: list[list[str]]) -> None:
+    def push(self, first: int, segs: list) -> None:
+        """Hand back the unread rest of a batch: all strings or all element lists."""
         if segs:
             self._pending = (first, segs)
 
@@ -118,13 +131,16 @@ class RawTransaction:
     _st: list[str] | None = None  # the ST segment (for the SE02 check of raw_batches/end_at)
     _chk: EnvelopeChecker | None = None
 
-    def raw_batches(self) -> Iterator[tuple[int, list[list[str]]]]:
+    def raw_batches(self, split: bool = True) -> Iterator[tuple[int, list]]:
         """Batches as the stream has them, *not* cut at SE: for a hot loop that spots
         the end itself. Its segment-id dispatch must treat every id in `STOP_IDS` as
         the end of the body and call `end_at(first, segs, index)` there; the walker
-        then checks SE and continues after it. Use either this or `batches`/`body`."""
+        then checks SE and continues after it. Use either this or `batches`/`body`.
+
+        With `split=False` the segments the stream has not split yet come as `str`
+        (`SegmentStream.next_raw_batch`); `end_at` then needs segs[cut:] as lists."""
         self.batches = iter(())  # the walker's drain has nothing left to do
-        next_batch = self.stream.next_batch
+        next_batch = self.stream.next_batch if split else self.stream.next_raw_batch
         while True:
             item = next_batch()
             if item is None:
@@ -192,11 +208,16 @@ def iter_transactions(
     stream = SegmentStream(source)
     st = _WalkState()
     while True:
-        item = stream.next_batch()
+        # Raw batches: the walker splits only the envelope segments it reads, and hands
+        # a transaction body on unsplit (to the compiled 835 loop; others split it).
+        item = stream.next_raw_batch()
         if item is None:
             break
         first, segs = item
+        sep = stream.delimiters.element
         for i, els in enumerate(segs):
+            if type(els) is str:
+                els = els.split(sep)
             n = first + i
             stream.number = n
             if els[0] == "ST":

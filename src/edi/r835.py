@@ -51,6 +51,17 @@ from edi.model.remit835 import (
 from edi.tokenizer import Source
 from edi.values import d8
 
+try:
+    # setup.py compiles this module with Cython when it can (pure-Python mode: the file
+    # stays valid Python and is the fallback). Cython needs this exact import to see it.
+    import cython
+except ModuleNotFoundError:
+    from edi import _cython_shim as cython
+
+# True when this module runs as the compiled extension: the reading loop then looks at
+# most claim segments without splitting them (`_plain_cents`, `_next_sep`).
+COMPILED: bool = cython.compiled
+
 D = Decimal
 ZERO = Decimal(0)
 _ALT_COMPONENT = "><:^|\\!"
@@ -99,6 +110,88 @@ def cents(s: str) -> int | None:
             return None
         v += int(frac) * 10 if len(frac) == 1 else int(frac)
     return -v if neg else v
+
+
+_NOFAST = -(1 << 62)
+
+
+@cython.cfunc
+@cython.inline
+@cython.exceptval(check=False)
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def _plain_cents(s: str, a: cython.Py_ssize_t, b: cython.Py_ssize_t) -> cython.longlong:
+    """Compiled loop only: cents of s[a:b] when it is a plain amount (an optional '-',
+    then at most 15 ASCII digits with at most one '.' and at most two digits after it),
+    else _NOFAST. For every plain amount `cents()` gives the same value; anything else
+    is left to the element-list path, so the two loops agree by construction."""
+    neg: cython.bint = False
+    if a < b and s[a] == "-":
+        neg = True
+        a += 1
+    v: cython.longlong = 0
+    digits: cython.int = 0
+    frac: cython.int = -1  # digits after the '.', -1 while there is none
+    c: cython.Py_UCS4
+    while a < b:
+        c = s[a]
+        if "0" <= c <= "9":
+            if frac >= 0:
+                if frac == 2:
+                    return _NOFAST
+                frac += 1
+            digits += 1
+            if digits > 15:
+                return _NOFAST
+            v = v * 10 + (ord(c) - 48)
+        elif c == "." and frac < 0:
+            frac = 0
+        else:
+            return _NOFAST
+        a += 1
+    if digits == 0:
+        return _NOFAST
+    if frac <= 0:
+        v *= 100
+    elif frac == 1:
+        v *= 10
+    return -v if neg else v
+
+
+@cython.cfunc
+@cython.inline
+@cython.exceptval(check=False)
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def _next_sep(s: str, sep: cython.Py_UCS4, a: cython.Py_ssize_t, n: cython.Py_ssize_t) -> cython.Py_ssize_t:
+    """Compiled loop only: index of the first `sep` in s[a:n], or n."""
+    while a < n:
+        if s[a] == sep:
+            return a
+        a += 1
+    return n
+
+
+@cython.cfunc
+@cython.inline
+@cython.exceptval(check=False)
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def _digit_units(s: str, sep: cython.Py_UCS4, a: cython.Py_ssize_t, n: cython.Py_ssize_t) -> cython.bint:
+    """Compiled loop only: s[a:n] is what follows SVC03; are SVC05 and SVC07 (the unit
+    counts) each empty or plain ASCII digits, the form the reading loop accepts as is?"""
+    k: cython.int = 3  # element number of the text before s[a]
+    c: cython.Py_UCS4
+    while a < n:
+        c = s[a]
+        if c == sep:
+            k += 1
+            if k > 7:
+                return True
+        elif (k == 5 or k == 7) and not ("0" <= c <= "9"):
+            return False
+        a += 1
+    return True
 
 
 # The hot loop inlines the two commonest forms: `x.isdigit()` -> int(x) * 100, and
@@ -157,10 +250,11 @@ def read_835(source: Source) -> list[Remittance]:
     return out
 
 
-def _claim(raw: list, comp: str, comp_checked: bool, header_number, ok: bool, index: int, problems: list) -> ClaimPayment:
+def _claim(raw: list, comp: str, comp_checked: bool, header_number, ok: bool, index: int, problems: list,
+           sep: str) -> ClaimPayment:
     """A lazily filled claim; balance-checked in Decimal when the cents check could not vouch for it."""
     c = _new(ClaimPayment)
-    c._fill = (_fill_claim, raw, comp, comp_checked, header_number)
+    c._fill = (_fill_claim, raw, comp, comp_checked, header_number, sep)
     clp = raw[0]
     c.patient_control_number = clp[1]
     c.status_code = clp[2]
@@ -169,6 +263,10 @@ def _claim(raw: list, comp: str, comp_checked: bool, header_number, ok: bool, in
     return c
 
 
+# C types for the compiled loop's in-place segment checks (no effect interpreted).
+@cython.locals(us=str, ulen=cython.Py_ssize_t, up1=cython.Py_ssize_t, up2=cython.Py_ssize_t, up3=cython.Py_ssize_t,
+               ucents=cython.longlong, upaid=cython.longlong,
+               usep=cython.Py_UCS4, uc0=cython.Py_UCS4, uc1=cython.Py_UCS4, uc2=cython.Py_UCS4)
 def parse_835_transaction(tx: RawTransaction, checker: EnvelopeChecker) -> Iterator[tuple[str, object]]:
     stream = tx.stream
     comp = stream.delimiters.component
@@ -186,6 +284,9 @@ def parse_835_transaction(tx: RawTransaction, checker: EnvelopeChecker) -> Itera
     production_date = None
     receiver_id = None
     comp_checked = False
+    # Compiled, batches come with segments not yet split into elements (see the loop).
+    unsplit = COMPILED
+    sep = usep = stream.delimiters.element
     # The open claim: its element lists are segs[cstart:] (plus `carry` from earlier batches).
     in_claim = line_open = False
     carry: list | None = None
@@ -219,8 +320,78 @@ def parse_835_transaction(tx: RawTransaction, checker: EnvelopeChecker) -> Itera
             return None
 
     try:
-        for first, segs in tx.raw_batches():
+        for first, segs in tx.raw_batches(not unsplit):
+            if unsplit:
+                # A transaction's batches share one separator: a new ISA (which may declare
+                # another) ends the body, and the stream hands it out in a batch of its own.
+                sep = stream.delimiters.element
+                usep = sep
             for i, e in enumerate(segs):
+                if unsplit and type(e) is str:
+                    # Compiled: the commonest claim segments are checked in place; every
+                    # shape the element-list branches below would treat differently (or
+                    # reject) falls through to them, split.
+                    us = e
+                    ulen = len(us)
+                    if ulen > 3 and us[3] == usep:
+                        uc0, uc1, uc2 = us[0], us[1], us[2]
+                        if uc0 == "C" and uc1 == "A" and uc2 == "S":
+                            if in_claim:  # CAS*group*reason*amount, reason non-empty
+                                up1 = _next_sep(us, usep, 4, ulen)
+                                up2 = _next_sep(us, usep, up1 + 1, ulen)
+                                if up2 < ulen and up2 > up1 + 1 and _next_sep(us, usep, up2 + 1, ulen) == ulen:
+                                    ucents = _plain_cents(us, up2 + 1, ulen)
+                                    if ucents != _NOFAST:
+                                        t = "CAS"
+                                        cadj += ucents
+                                        if line_open:
+                                            la += ucents
+                                        continue
+                        elif uc0 == "S" and uc1 == "V" and uc2 == "C":
+                            # SVC*composite*charge*paid*...: plain amounts and digit-only units
+                            # (SVC05, SVC07), and a composite that needs no separator check.
+                            if in_claim:
+                                up1 = _next_sep(us, usep, 4, ulen)
+                                up2 = _next_sep(us, usep, up1 + 1, ulen)
+                                if up2 < ulen and (comp_checked or up1 <= 6 or _next_sep(us, comp, 4, up1) < up1):
+                                    up3 = _next_sep(us, usep, up2 + 1, ulen)
+                                    ucents = _plain_cents(us, up1 + 1, up2)
+                                    upaid = _plain_cents(us, up2 + 1, up3)
+                                    if ucents != _NOFAST and upaid != _NOFAST and _digit_units(us, usep, up3, ulen):
+                                        t = "SVC"
+                                        if line_open and lc - la != lp:
+                                            ok = False
+                                        lc, lp, la = ucents, upaid, 0
+                                        line_open = True
+                                        continue
+                        elif uc0 == "N" and uc1 == "M" and uc2 == "1":
+                            t = "NM1"  # in a claim only its presence counts; two elements or more
+                            continue
+                        elif uc0 == "R" and uc1 == "E" and uc2 == "F":
+                            if in_claim and _next_sep(us, usep, 4, ulen) < ulen:  # three elements or more
+                                t = "REF"
+                                continue
+                        elif uc0 == "D" and uc1 == "T" and uc2 == "M":
+                            if in_claim:
+                                up1 = _next_sep(us, usep, 4, ulen)
+                                q = us[4:up1]
+                                if line_open:
+                                    wanted = q == "472" or q == "150" or q == "151"
+                                else:
+                                    wanted = q == "232" or q == "233" or q == "050"
+                                if not wanted:
+                                    t = "DTM"
+                                    continue
+                                if up1 < ulen:
+                                    udate = us[up1 + 1 : _next_sep(us, usep, up1 + 1, ulen)]
+                                    if not udate or udate in _known_dates:
+                                        t = "DTM"
+                                        continue
+                    elif ulen > 2 and us[2] == usep and us[0] == "L" and us[1] == "Q":
+                        t = "LQ"
+                        continue
+                    e = us.split(sep)
+                    segs[i] = e
                 t = e[0]
                 if t == "CAS":
                     # One group per segment; triplets reason/amount/quantity at 2-4, 5-7, ... 17-19.
@@ -352,7 +523,7 @@ def parse_835_transaction(tx: RawTransaction, checker: EnvelopeChecker) -> Itera
                         # _claim() inlined: this runs once per claim.
                         claim = _new(ClaimPayment)
                         claim._fill = (_fill_claim, carry + segs[cstart:i] if carry else segs[cstart:i],
-                                       ccomp, cchecked, chdr)
+                                       ccomp, cchecked, chdr, sep)
                         claim.patient_control_number = cclp[1]
                         claim.status_code = cclp[2]
                         if not ok:
@@ -369,7 +540,11 @@ def parse_835_transaction(tx: RawTransaction, checker: EnvelopeChecker) -> Itera
                     ccomp, cchecked, chdr = comp, comp_checked, header_number
                     e[1], e[2]
                     x = e[3]
-                    if x.isdigit():
+                    # Compiled, CLP03/CLP04 are read by _plain_cents first (same value, in C).
+                    ucents = _plain_cents(x, 0, len(x)) if unsplit else _NOFAST
+                    if ucents != _NOFAST:
+                        cc = ucents
+                    elif x.isdigit():
                         cc = int(x) * 100
                     elif x[-3:-2] == "." and (y := x.replace(".", "", 1)).isdigit():
                         cc = int(y)
@@ -380,7 +555,14 @@ def parse_835_transaction(tx: RawTransaction, checker: EnvelopeChecker) -> Itera
                             ok = False
                             cc = 0
                     x = e[4]
-                    if x.isdigit():
+                    ucents = _plain_cents(x, 0, len(x)) if unsplit else _NOFAST
+                    if ucents != _NOFAST:
+                        cp = ucents
+                        paid_cents += cp
+                        up1 = x.find(".")
+                        if up1 >= 0 and len(x) - up1 - 1 > paid_frac:
+                            paid_frac = len(x) - up1 - 1
+                    elif x.isdigit():
                         cp = int(x) * 100
                         paid_cents += cp
                     elif x[-3:-2] == "." and (y := x.replace(".", "", 1)).isdigit():
@@ -425,21 +607,27 @@ def parse_835_transaction(tx: RawTransaction, checker: EnvelopeChecker) -> Itera
                     else:
                         raw = None
                     if t in STOP_IDS:
+                        if unsplit:  # the walker reads on from here: it wants element lists
+                            segs[i + 1 :] = [x.split(sep) if type(x) is str else x for x in segs[i + 1 :]]
                         tx.end_at(first, segs, i)
                         final_raw = raw
                         # Locate what follows (a missing BPR) at the last body segment, as before.
                         if i:
                             i -= 1
                             e = segs[i]
+                            if type(e) is str:
+                                e = e.split(sep)
                             t = e[0]
                         elif last is not None:
                             first, i, e = last
+                            if type(e) is str:
+                                e = e.split(sep)
                             t = e[0]
                         else:
                             first, i, e, t = tx.st_number, 0, None, "ST"
                         break
                     if raw is not None:
-                        claim = _claim(raw, ccomp, cchecked, chdr, ok, index, problems)
+                        claim = _claim(raw, ccomp, cchecked, chdr, ok, index, problems, sep)
                         index += 1
                         yield "claim", claim
                     elif rem is None:
@@ -511,7 +699,7 @@ def parse_835_transaction(tx: RawTransaction, checker: EnvelopeChecker) -> Itera
                     ok = False
                 final_raw = carry
         if final_raw is not None:
-            claim = _claim(final_raw, ccomp, cchecked, chdr, ok, index, problems)
+            claim = _claim(final_raw, ccomp, cchecked, chdr, ok, index, problems, sep)
             index += 1
             yield "claim", claim
         elif rem is None:
@@ -539,7 +727,7 @@ def parse_835_transaction(tx: RawTransaction, checker: EnvelopeChecker) -> Itera
     yield "end", rem
 
 
-def _fill_claim(claim: ClaimPayment, raw: list, comp: str, comp_checked: bool, header_number) -> None:
+def _fill_claim(claim: ClaimPayment, raw: list, comp: str, comp_checked: bool, header_number, sep: str) -> None:
     """Build every field of a claim from its element lists (CLP first).
 
     The same rules as the reading loop, which has already validated every value
@@ -556,6 +744,8 @@ def _fill_claim(claim: ClaimPayment, raw: list, comp: str, comp_checked: bool, h
     last_name = first_name = patient_id = statement_from = statement_to = received_date = None
     line = None
     for e in raw[1:]:
+        if type(e) is str:  # left unsplit by the compiled reading loop
+            e = e.split(sep)
         t = e[0]
         if t == "CAS":
             target = line.adjustments if line is not None else adjustments

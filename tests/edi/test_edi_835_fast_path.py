@@ -5,10 +5,16 @@ reader) gives exactly what the eager Decimal reader it replaced gives.
 files, generated files and thousands of mutations of both, the two readers must
 produce the same remittances (compared by repr, so Decimal exponents count), the
 same balance problems and issues, or the same error at the same segment.
+
+edi.r835 runs compiled when the install could build it (setup.py); its source is
+also loaded here as plain Python, and *both* are held to the reference: the
+compiled loop checks most claim segments in place, the interpreted one splits
+them all, and neither may differ from the oracle.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import random
 import re
 from decimal import Decimal, InvalidOperation
@@ -73,6 +79,67 @@ def test_cents_agrees_with_decimal(s: str) -> None:
         assert not re.fullmatch(r"-?(\d+\.?\d{0,2}|\.\d{1,2})", s, re.ASCII), s
 
 
+@settings(max_examples=600, deadline=None)
+@given(st.text(AMOUNT_CHARS, max_size=20))
+@example("9" * 15)
+@example("9" * 16)
+@example("-99999999999999.9")
+@example("12.")
+@example("-0")
+def test_plain_cents_is_cents_or_declines(s: str) -> None:
+    # The compiled loop's in-place amount reader (run interpreted here): where it answers,
+    # it answers what cents() does, and it answers for every plain amount of <= 15 digits.
+    got = R835_INTERPRETED._plain_cents(s, 0, len(s))
+    plain = re.fullmatch(r"-?(\d*)\.?(\d{0,2})", s, re.ASCII)
+    if got == R835_INTERPRETED._NOFAST:
+        assert not plain or not any(plain.groups()) or len("".join(plain.groups())) > 15, s
+    else:
+        assert got == r835.cents(s), s
+
+
+# One segment of a balanced claim replaced by a shape a lenient in-place check would misread;
+# each must come out unbalanced, flagged or refused, exactly as the reference says.
+_CAREFUL = [
+    ("CAS*CO*45*20~", "CAS*CO**20~"),  # no reason code: not an adjustment
+    ("CAS*CO*45*20~", "CAS*CO*45*20.001~"),
+    ("CAS*CO*45*20~", "CAS*CO*45*2O~"),
+    ("CAS*CO*45*20~", "CAS*CO*45*20*X~"),
+    ("CAS*CO*45*20~", "CAS*CO*45*19.999~"),
+    ("CAS*CO*45*20~", "CAS*CO*45*-20~"),
+    ("SVC*HC:99213*100*80**1~", "SVC*HC:99213*100.001*80**1~"),
+    ("SVC*HC:99213*100*80**1~", "SVC*HC:99213*100*80.1**1~"),
+    ("SVC*HC:99213*100*80**1~", "SVC*HC:99213*1OO*80**1~"),
+    ("SVC*HC:99213*100*80**1~", "SVC*HC:99213*100*80**X~"),
+    ("SVC*HC:99213*100*80**1~", "SVC*HC:99213*100*80**1*HC:1*Y~"),
+    ("SVC*HC:99213*100*80**1~", "SVC*HC:99213*100~"),
+    ("CLP*PCN0000001*1*150*120", "CLP*PCN0000001*1*150.01*120"),
+    ("CLP*PCN0000001*1*150*120", "CLP*PCN0000001*1*150*120.5"),
+    ("DTM*472*20240402~", "DTM*472*20240231~"),
+    ("DTM*472*20240402~", "DTM*472~"),
+    ("REF*6R*C1L1~", "REF*6R~"),
+]
+
+
+@pytest.mark.parametrize(("old", "new"), _CAREFUL)
+def test_misreadable_shapes_are_read_like_the_reference(old: str, new: str) -> None:
+    text = write_835(remittance([balanced_claim(1)]), IC)
+    assert old in text
+    bad = text.replace(old, new, 1)
+    _same(bad)
+    outcome = _outcome(reference_r835, bad)
+    assert outcome[0] == "error" or "problems=[]" not in outcome[2] or "issues=[]" not in outcome[2], new
+
+
+def test_a_second_interchange_with_other_separators_reads_identically() -> None:
+    first = write_835(remittance([balanced_claim(i) for i in range(3)]), IC)
+    # The same interchange with '|' as element separator: the new ISA declares it, and the
+    # compiled loop must read every following segment with it.
+    second = first.replace("*", "|")
+    assert second[3] == "|"
+    _same(first + second)
+    _same(second + "\n" + first)
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.decimals(min_value=Decimal("-99999999.99"), max_value=Decimal("99999999.99"), places=2))
 def test_cents_of_every_two_place_amount(d: Decimal) -> None:
@@ -105,6 +172,20 @@ def test_split_region_with_sparse_spaces(segments: list[str], joiner: str) -> No
     assert _split_region(region, "~") == want
 
 
+def _interpreted_r835():
+    """edi.r835's source run by the interpreter (whatever the installed module is)."""
+    spec = importlib.util.spec_from_file_location("edi_r835_interpreted", Path(r835.__file__).with_name("r835.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert not module.COMPILED
+    return module
+
+
+R835_INTERPRETED = _interpreted_r835()
+# The installed module, and its source interpreted when the installed one is compiled.
+READERS = [r835] + ([R835_INTERPRETED] if r835.COMPILED else [])
+
+
 def _outcome(reader, text: str):
     try:
         rems = reader.read_835(text)
@@ -115,7 +196,9 @@ def _outcome(reader, text: str):
 
 
 def _same(text: str) -> None:
-    assert _outcome(r835, text) == _outcome(reference_r835, text)
+    want = _outcome(reference_r835, text)
+    for reader in READERS:
+        assert _outcome(reader, text) == want, reader.__name__
 
 
 def _generated() -> list[str]:
@@ -155,7 +238,13 @@ def test_generated_and_corpus_files_read_identically() -> None:
 
 _MUTATIONS = ["*", ":", "~", "\n", " ", "0", "9", ".", "-", "E", "A", "", "CAS*", "SVC*", "CLP*", "DTM*472*",
               "DTM*232*2024", "REF*6R", "NM1", "AMT*B6*", "LX*1", "PLB*", "SE*", "ST*835*", "LQ*HE",
-              "20240230", "1.005", "~CAS*CO*45*1.5~", "~SVC*HC>99213*10*10~", "~MOA***MA01~"]
+              "20240230", "1.005", "~CAS*CO*45*1.5~", "~SVC*HC>99213*10*10~", "~MOA***MA01~",
+              # Shapes at the edges of the compiled loop's in-place checks.
+              "~CAS*CO*45*-.5~", "~CAS*CO**5~", "~CAS*CO*45~", "~CAS*CO*45*5*1~", "~CAS*PR*1*12.~",
+              "~CAS*CO*45*1234567890123456~", "~SVC*HC:1*1*1**1.5~", "~SVC*HC:1*1*1**٣~", "~SVC*HC:1*1~",
+              "~SVC*HC:1*.5*-0**2*X*7~", "~SVC*HC*5*5~", "~SVC*AB>C*5*5~", "~DTM*472~", "~DTM*150*~",
+              "~DTM*232*20241301~", "~DTM*050*20240101*X~", "~REF*6R~", "~REF~", "~NM1~", "~LQ~", "~LQ*HE~",
+              "~CLP*X*1*12.*0.5~", "~CLP*X*1*+5*5~"]
 
 
 @pytest.mark.parametrize("seed", range(4))
