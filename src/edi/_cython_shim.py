@@ -19,6 +19,10 @@ bint = bool
 int = int  # noqa: A001 - cython.int, the C int
 
 
+def declare(_type, value=None):
+    return value
+
+
 def _identity(fn):
     return fn
 

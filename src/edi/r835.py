@@ -112,7 +112,7 @@ def cents(s: str) -> int | None:
     return -v if neg else v
 
 
-_NOFAST = -(1 << 62)
+_NOFAST = cython.declare(cython.longlong, -(1 << 62))  # a C constant when compiled
 
 
 @cython.cfunc
@@ -194,6 +194,41 @@ def _digit_units(s: str, sep: cython.Py_UCS4, a: cython.Py_ssize_t, n: cython.Py
     return True
 
 
+# Segment ids the compiled loop checks in place (`_seg_id`).
+_CAS = cython.declare(cython.int, 1)
+_SVC = cython.declare(cython.int, 2)
+_NM1 = cython.declare(cython.int, 3)
+_REF = cython.declare(cython.int, 4)
+_DTM = cython.declare(cython.int, 5)
+_LQ = cython.declare(cython.int, 6)
+
+
+@cython.cfunc
+@cython.inline
+@cython.exceptval(check=False)
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def _seg_id(s: str, sep: cython.Py_UCS4, n: cython.Py_ssize_t) -> cython.int:
+    """Compiled loop only: which of the in-place ids `s` starts with (followed by `sep`), or 0."""
+    if n > 3 and s[3] == sep:
+        a: cython.Py_UCS4 = s[0]
+        b: cython.Py_UCS4 = s[1]
+        c: cython.Py_UCS4 = s[2]
+        if a == "C" and b == "A" and c == "S":
+            return _CAS
+        if a == "S" and b == "V" and c == "C":
+            return _SVC
+        if a == "N" and b == "M" and c == "1":
+            return _NM1
+        if a == "R" and b == "E" and c == "F":
+            return _REF
+        if a == "D" and b == "T" and c == "M":
+            return _DTM
+    elif n > 2 and s[2] == sep and s[0] == "L" and s[1] == "Q":
+        return _LQ
+    return 0
+
+
 # The hot loop inlines the two commonest forms: `x.isdigit()` -> int(x) * 100, and
 # `x[-3:-2] == "." and x.replace(".", "", 1).isdigit()` -> that int (exactly one dot, two
 # digits after it); everything else goes through cents(), then Decimal.
@@ -266,7 +301,7 @@ def _claim(raw: list, comp: str, comp_checked: bool, header_number, ok: bool, in
 # C types for the compiled loop's in-place segment checks (no effect interpreted).
 @cython.locals(us=str, ulen=cython.Py_ssize_t, up1=cython.Py_ssize_t, up2=cython.Py_ssize_t, up3=cython.Py_ssize_t,
                ucents=cython.longlong, upaid=cython.longlong,
-               usep=cython.Py_UCS4, uc0=cython.Py_UCS4, uc1=cython.Py_UCS4, uc2=cython.Py_UCS4)
+               usep=cython.Py_UCS4, uid=cython.int)
 def parse_835_transaction(tx: RawTransaction, checker: EnvelopeChecker) -> Iterator[tuple[str, object]]:
     stream = tx.stream
     comp = stream.delimiters.component
@@ -333,9 +368,9 @@ def parse_835_transaction(tx: RawTransaction, checker: EnvelopeChecker) -> Itera
                     # reject) falls through to them, split.
                     us = e
                     ulen = len(us)
-                    if ulen > 3 and us[3] == usep:
-                        uc0, uc1, uc2 = us[0], us[1], us[2]
-                        if uc0 == "C" and uc1 == "A" and uc2 == "S":
+                    uid = _seg_id(us, usep, ulen)
+                    if uid:
+                        if uid == _CAS:
                             if in_claim:  # CAS*group*reason*amount, reason non-empty
                                 up1 = _next_sep(us, usep, 4, ulen)
                                 up2 = _next_sep(us, usep, up1 + 1, ulen)
@@ -347,7 +382,7 @@ def parse_835_transaction(tx: RawTransaction, checker: EnvelopeChecker) -> Itera
                                         if line_open:
                                             la += ucents
                                         continue
-                        elif uc0 == "S" and uc1 == "V" and uc2 == "C":
+                        elif uid == _SVC:
                             # SVC*composite*charge*paid*...: plain amounts and digit-only units
                             # (SVC05, SVC07), and a composite that needs no separator check.
                             if in_claim:
@@ -364,14 +399,14 @@ def parse_835_transaction(tx: RawTransaction, checker: EnvelopeChecker) -> Itera
                                         lc, lp, la = ucents, upaid, 0
                                         line_open = True
                                         continue
-                        elif uc0 == "N" and uc1 == "M" and uc2 == "1":
+                        elif uid == _NM1:
                             t = "NM1"  # in a claim only its presence counts; two elements or more
                             continue
-                        elif uc0 == "R" and uc1 == "E" and uc2 == "F":
+                        elif uid == _REF:
                             if in_claim and _next_sep(us, usep, 4, ulen) < ulen:  # three elements or more
                                 t = "REF"
                                 continue
-                        elif uc0 == "D" and uc1 == "T" and uc2 == "M":
+                        elif uid == _DTM:
                             if in_claim:
                                 up1 = _next_sep(us, usep, 4, ulen)
                                 q = us[4:up1]
@@ -387,9 +422,9 @@ def parse_835_transaction(tx: RawTransaction, checker: EnvelopeChecker) -> Itera
                                     if not udate or udate in _known_dates:
                                         t = "DTM"
                                         continue
-                    elif ulen > 2 and us[2] == usep and us[0] == "L" and us[1] == "Q":
-                        t = "LQ"
-                        continue
+                        else:  # _LQ
+                            t = "LQ"
+                            continue
                     e = us.split(sep)
                     segs[i] = e
                 t = e[0]
