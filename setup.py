@@ -1,9 +1,11 @@
-"""Build hook: compiles edi.r835 (the 835 reading loop) with Cython when it can.
+"""Build hook: compiles edi.r835 (the 835 reading loop) and edi.tokenizer with Cython
+when it can.
 
-Everything else is in pyproject.toml. r835 is written in Cython's pure-Python
-mode, so when Cython or a C compiler is missing (or AGENCY_PURE_PYTHON=1 is set)
-the package installs and works interpreted, only slower; `edi.r835.COMPILED`
-says which one runs, and `benchmarks/bench_edi.py` prints it.
+Everything else is in pyproject.toml. Both modules are written in Cython's
+pure-Python mode, so when Cython or a C compiler is missing (or
+AGENCY_PURE_PYTHON=1 is set) the package installs and works interpreted, only
+slower; `edi.r835.COMPILED` / `edi.tokenizer.COMPILED` say which one runs, and
+`benchmarks/bench_edi.py` prints it.
 """
 
 import os
@@ -30,7 +32,7 @@ class OptionalBuildExt(build_ext):
 
 
 def _warn(ex: Exception) -> None:
-    print(f"WARNING: edi.r835 not compiled ({ex}); the interpreted module is used", file=sys.stderr)
+    print(f"WARNING: not compiled ({ex}); the interpreted module is used", file=sys.stderr)
 
 
 def _extensions():
@@ -39,9 +41,10 @@ def _extensions():
     try:
         from Cython.Build import cythonize
     except ImportError:
-        print("WARNING: Cython missing; edi.r835 stays interpreted", file=sys.stderr)
+        print("WARNING: Cython missing; edi.r835 and edi.tokenizer stay interpreted", file=sys.stderr)
         return []
-    return cythonize(["src/edi/r835.py"], compiler_directives={"language_level": "3"}, quiet=True)
+    return cythonize(["src/edi/r835.py", "src/edi/tokenizer.py"], compiler_directives={"language_level": "3"},
+                     quiet=True)
 
 
 setup(ext_modules=_extensions(), cmdclass={"build_ext": OptionalBuildExt})

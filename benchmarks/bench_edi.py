@@ -14,16 +14,19 @@ Generates the files into a temp dir by streaming writes, then in one run prints:
 pyx12 runs at a few hundred claims/s, so by default it validates the first file
 of --pyx12-claims claims generated the same way and its rate is used.
 
-edi.r835 is compiled with Cython at install when it can be (setup.py); the run
-says which one it measured, and also times r835's source run by the interpreter
-(what an install without a C compiler gets).
+edi.r835 and edi.tokenizer are compiled with Cython at install when they can be
+(setup.py); the run says which one it measured, and also times their sources run
+by the interpreter (what an install without a C compiler gets), in a subprocess
+that imports them from the .py files.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.abc
 import importlib.util
 import io
+import subprocess
 import sys
 import tempfile
 import time
@@ -32,6 +35,20 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests" / "edi")]
+COMPILABLE = ("edi.r835", "edi.tokenizer")  # the modules setup.py compiles
+
+
+class _SourceFirst(importlib.abc.MetaPathFinder):
+    """Import the compilable modules from their .py source even where a build sits beside it."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name in COMPILABLE:
+            return importlib.util.spec_from_file_location(name, ROOT / "src" / (name.replace(".", "/") + ".py"))
+        return None
+
+
+if "--interpreted" in sys.argv:
+    sys.meta_path.insert(0, _SourceFirst())
 
 from edi import r835  # noqa: E402
 from edi.pyx12_oracle import validate_with_pyx12  # noqa: E402
@@ -56,14 +73,7 @@ def bare_split(path: Path) -> None:
         seg.split("*")
 
 
-def interpreted_r835():
-    spec = importlib.util.spec_from_file_location("r835_interpreted", Path(r835.__file__).with_name("r835.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def parse_835(path: Path, iter_835=iter_835) -> None:
+def parse_835(path: Path) -> None:
     n = 0
     for kind, obj in iter_835(path):
         if kind == "claim":
@@ -84,11 +94,24 @@ def parse_835_built(path: Path) -> None:
             assert obj.balance.ok
 
 
+def interpreted_seconds(path: Path) -> tuple[float, float]:
+    """(parse, bare split) CPU seconds measured by a subprocess running the .py sources."""
+    out = subprocess.run([sys.executable, __file__, "--interpreted", str(path)], check=True,
+                         capture_output=True, text=True).stdout.split()
+    return float(out[0]), float(out[1])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--claims", type=int, default=20000)
     ap.add_argument("--pyx12-claims", type=int, default=1000)
+    ap.add_argument("--interpreted", metavar="FILE_835", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.interpreted:
+        assert not r835.COMPILED
+        f = Path(args.interpreted)
+        print(best(lambda: parse_835(f)), best(lambda: bare_split(f)))
+        return
     n, m = args.claims, args.pyx12_claims
     with tempfile.TemporaryDirectory() as d:
         d = Path(d)
@@ -102,8 +125,7 @@ def main() -> None:
         t_built = best(lambda: parse_835_built(f835))
         t_split835 = best(lambda: bare_split(f835))
         t_parse_c = best(lambda: parse_835(f835c))
-        interp = interpreted_r835().iter_835 if r835.COMPILED else None
-        t_interp = best(lambda: parse_835(f835, interp)) if interp else t_parse
+        t_interp, t_interp_split = interpreted_seconds(f835) if r835.COMPILED else (t_parse, t_split835)
         t_split_c = best(lambda: bare_split(f835c))
         t_split837 = best(lambda: bare_split(f837))
         # pyx12 on files generated the same way (m claims), read as text like pyx12 needs.
@@ -124,7 +146,10 @@ def main() -> None:
     pyx835, pyx837 = rate(m, t_pyx835), rate(m, t_pyx837)
     print(f"files: 835 {n} claims {s835 / 1e6:.1f} MB; 837P {n} claims {s837 / 1e6:.1f} MB; "
           f"pyx12 on {m}-claim files (valid: 835 {r1.ok}, 837P {r2.ok})")
-    print(f"edi.r835: {'compiled (Cython)' if r835.COMPILED else 'interpreted (not compiled at install)'}")
+    from edi import tokenizer
+
+    print(f"edi.r835 / edi.tokenizer: {'compiled (Cython)' if r835.COMPILED else 'interpreted'} / "
+          f"{'compiled (Cython)' if tokenizer.COMPILED else 'interpreted'}")
     print(f"835 parse + balance : {parse_rate:>10,.0f} claims/s | x{parse_rate / pyx835:,.0f} pyx12 ({pyx835:,.0f}/s)"
           f" | {parse_rate / split835:.2f} of bare split ({split835:,.0f}/s)")
     built = rate(n, t_built)
@@ -132,8 +157,8 @@ def main() -> None:
           f" | {built / split835:.2f} of bare split (every field of every claim read)")
     if r835.COMPILED:
         ip = rate(n, t_interp)
-        print(f"  interpreted r835  : {ip:>10,.0f} claims/s | x{ip / pyx835:,.0f} pyx12"
-              f" | {ip / split835:.2f} of bare split (the same source, not compiled)")
+        print(f"  interpreted       : {ip:>10,.0f} claims/s | x{ip / pyx835:,.0f} pyx12"
+              f" | {t_interp_split / t_interp:.2f} of its bare split (same sources, not compiled; own process)")
     pc, sc = rate(n, t_parse_c), rate(n, t_split_c)
     print(f"  amounts with cents: {pc:>10,.0f} claims/s | x{pc / pyx835:,.0f} pyx12"
           f" | {pc / sc:.2f} of its bare split ({sc:,.0f}/s) (same claims, 123.45-style amounts)")

@@ -6,15 +6,15 @@ files, generated files and thousands of mutations of both, the two readers must
 produce the same remittances (compared by repr, so Decimal exponents count), the
 same balance problems and issues, or the same error at the same segment.
 
-edi.r835 runs compiled when the install could build it (setup.py); its source is
-also loaded here as plain Python, and *both* are held to the reference: the
-compiled loop checks most claim segments in place, the interpreted one splits
-them all, and neither may differ from the oracle.
+edi.r835 and edi.tokenizer run compiled when the install could build them
+(setup.py); their sources are also loaded here as plain Python, and *both* forms
+are held to the same oracles: the compiled 835 loop checks most claim segments in
+place and the compiled tokenizer proves the one-segment-per-line layout in one C
+pass, the interpreted ones do neither, and no form may differ from the oracle.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import random
 import re
 from decimal import Decimal, InvalidOperation
@@ -27,10 +27,16 @@ from hypothesis import strategies as st
 import reference_r835
 from edi import r835
 from edi.errors import X12Error
-from edi.tokenizer import _split_region
+from edi import tokenizer
+from edi_interpreted import interpreted
 from edi.wacks import write_835
 from edi_bigfiles import IC
 from edi_remit_factories import balanced_claim, plb, remittance
+
+R835_INTERPRETED = interpreted(r835)
+# The installed modules, and their sources interpreted when the installed ones are compiled.
+READERS = [r835] + ([R835_INTERPRETED] if r835.COMPILED else [])
+SPLITTERS = [tokenizer._split_region] + ([interpreted(tokenizer)._split_region] if tokenizer.COMPILED else [])
 from edi_samples import sample_files
 
 
@@ -147,17 +153,27 @@ def test_cents_of_every_two_place_amount(d: Decimal) -> None:
         assert r835.cents(s) == int(d * 100), s
 
 
-@settings(max_examples=400, deadline=None)
-@given(st.text(st.sampled_from(list("~\n \r\t\x0b\x1cAB*")), max_size=30))
-@example("A~\nB ~\nC")
-@example("\nA~\nB~\n")
-@example("A~\n B")
-def test_split_region_equals_the_strip_rule(region: str) -> None:
+@settings(max_examples=800, deadline=None)
+@given(st.text(st.sampled_from(list("~\n \r\t\x0b\x0c\x1c\x1d\x1fAB*_")), max_size=30),
+       st.sampled_from(["~", "\x1d", "_"]))
+@example("A~\nB ~\nC", "~")
+@example("\nA~\nB~\n", "~")
+@example("A~\n B", "~")
+@example("A~\nB~", "~")
+@example("A~\n\nB", "~")
+@example("A~~\nB", "~")
+@example("A\x1d\nB", "\x1d")
+@example("A~\nB\x1f~\nC", "~")
+@example(" A~\nB", "~")
+@example("A~\nB ", "~")
+@example("", "~")
+def test_split_region_equals_the_strip_rule(region: str, term: str) -> None:
     # The rule it speeds up: strip every segment when the region has layout whitespace.
-    want = region.split("~")
+    want = region.split(term)
     if "\n" in region or "\r" in region or "\t" in region or region[:1] == " ":
         want = [p.strip() for p in want]
-    assert _split_region(region, "~") == want
+    for split_region in SPLITTERS:
+        assert split_region(region, term) == want
 
 
 @settings(max_examples=300, deadline=None)
@@ -169,21 +185,9 @@ def test_split_region_with_sparse_spaces(segments: list[str], joiner: str) -> No
     want = region.split("~")
     if "\n" in region:
         want = [p.strip() for p in want]
-    assert _split_region(region, "~") == want
+    for split_region in SPLITTERS:
+        assert split_region(region, "~") == want
 
-
-def _interpreted_r835():
-    """edi.r835's source run by the interpreter (whatever the installed module is)."""
-    spec = importlib.util.spec_from_file_location("edi_r835_interpreted", Path(r835.__file__).with_name("r835.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert not module.COMPILED
-    return module
-
-
-R835_INTERPRETED = _interpreted_r835()
-# The installed module, and its source interpreted when the installed one is compiled.
-READERS = [r835] + ([R835_INTERPRETED] if r835.COMPILED else [])
 
 
 def _outcome(reader, text: str):
