@@ -10,6 +10,17 @@ if [ ! -x .venv/bin/pytest ]; then
   .venv/bin/pip install -q --upgrade pip
   .venv/bin/pip install -q -e '.[test,kms]'
 fi
+# edi.r835 and edi.tokenizer run compiled when setup.py could build them: after an edit
+# of either source, rebuild, so the tests never run a stale extension.
+for m in r835 tokenizer; do
+  for so in src/edi/"$m".*.so; do
+    if [ -e "$so" ] && [ src/edi/"$m".py -nt "$so" ]; then
+      echo "test.sh: src/edi/$m.py changed since it was compiled; rebuilding" >&2
+      .venv/bin/pip install -q --no-deps -e .
+      break 2
+    fi
+  done
+done
 
 set +e
 .venv/bin/python -m pytest "$@"

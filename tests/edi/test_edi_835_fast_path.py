@@ -341,3 +341,15 @@ def test_lazy_claims_filled_from_several_threads_at_once() -> None:
     finally:
         sys.setswitchinterval(old)
     assert results == [want] * 6
+
+
+@pytest.mark.parametrize("module", [r835, tokenizer], ids=["r835", "tokenizer"])
+def test_a_compiled_module_is_built_from_its_current_source(module) -> None:
+    # An editable install keeps the extension beside the .py, and Python imports the
+    # extension first: after an edit, the tests would otherwise run yesterday's code.
+    source = Path(module.__file__).with_name(module.__name__.rsplit(".", 1)[1] + ".py")
+    if not module.COMPILED:
+        assert Path(module.__file__) == source
+        return
+    assert Path(module.__file__).stat().st_mtime >= source.stat().st_mtime, (
+        f"{module.__name__} is older than {source.name}: reinstall (pip install --no-deps -e .)")
